@@ -1,0 +1,203 @@
+//! Completion routines and alertable waits: the APC queue of `SleepEx`,
+//! `WSAWaitForMultipleEvents(fAlertable = TRUE)` and `WAIT_IO_COMPLETION`.
+//!
+//! Each thread has one routine queue. A completion whose operation named a routine is
+//! pushed onto the queue of the thread that **issued** it, from whichever thread reaped
+//! it; the routine runs only when its own thread enters an alertable wait
+//! ([`sleep_alertable`], or an event wait with `alertable = true`), in FIFO order, and the
+//! wait then reports [`WaitOutcome::IoCompletion`](crate::WaitOutcome::IoCompletion).
+//! Non-alertable waits never run routines.
+//!
+//! The routine closures themselves never leave their thread: they are kept in a
+//! thread-local table, and the queue carries only a token, so routines need not be
+//! `Send` (an `Rc<RefCell<_>>` server state works). For one socket, routines never nest:
+//! an alertable wait inside a routine skips that socket's routines until it returns.
+//! When a thread exits, its queued routines are dropped unrun (as Windows drops the APCs
+//! of an exited thread); their buffers are freed, never leaked.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use crate::engine::wait::{self, Waiter};
+use crate::event::{WaitOutcome, wait_impl};
+use crate::sync::{Arc, AtomicBool, Mutex, Ordering};
+
+/// A queued completion routine: which socket it belongs to, and what runs it.
+pub(crate) struct Apc {
+    pub(crate) socket: u64,
+    pub(crate) run: Box<dyn FnOnce() + Send>,
+}
+
+/// One thread's routine queue; shared with the threads that complete its I/O.
+pub(crate) struct ApcQueue {
+    /// The queued routines, oldest first.
+    queue: Mutex<VecDeque<Apc>>,
+    /// The owner is inside an alertable wait (a push must wake it).
+    alertable: AtomicBool,
+    /// The owner has exited: pushes are dropped.
+    dead: AtomicBool,
+    waiter: Arc<Waiter>,
+}
+
+impl std::fmt::Debug for ApcQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApcQueue")
+            .field("len", &self.queue.lock().len())
+            .finish()
+    }
+}
+
+impl ApcQueue {
+    /// Queues a routine for the owning thread and wakes it if it waits alertably.
+    pub(crate) fn push(&self, apc: Apc) {
+        {
+            let mut q = self.queue.lock();
+            if self.dead.load(Ordering::Acquire) {
+                drop(q);
+                drop(apc);
+                return;
+            }
+            q.push_back(apc);
+        }
+        if self.alertable.load(Ordering::SeqCst) {
+            self.waiter.notify();
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.queue.lock().is_empty()
+    }
+}
+
+struct ThreadCtx {
+    apc: Arc<ApcQueue>,
+    /// Routine closures of this thread's pending operations, by token.
+    routines: RefCell<HashMap<u64, Box<dyn Any>>>,
+    next_token: Cell<u64>,
+    /// Sockets whose routine is running on this thread (no nesting per socket).
+    running: RefCell<Vec<u64>>,
+}
+
+impl Drop for ThreadCtx {
+    fn drop(&mut self) {
+        self.apc.dead.store(true, Ordering::Release);
+        let queued: Vec<Apc> = self.apc.queue.lock().drain(..).collect();
+        drop(queued);
+        let routines = std::mem::take(&mut *self.routines.borrow_mut());
+        drop(routines);
+    }
+}
+
+std::thread_local! {
+    static CTX: ThreadCtx = ThreadCtx {
+        apc: Arc::new(ApcQueue {
+            queue: Mutex::new(VecDeque::new()),
+            alertable: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+            waiter: wait::current(),
+        }),
+        routines: RefCell::new(HashMap::new()),
+        next_token: Cell::new(1),
+        running: RefCell::new(Vec::new()),
+    };
+}
+
+/// The calling thread's routine queue.
+pub(crate) fn current_queue() -> Arc<ApcQueue> {
+    CTX.with(|c| Arc::clone(&c.apc))
+}
+
+/// Keeps a routine closure on this thread until its completion runs it.
+pub(crate) fn store_routine(f: Box<dyn Any>) -> u64 {
+    CTX.with(|c| {
+        let token = c.next_token.get();
+        c.next_token.set(token + 1);
+        c.routines.borrow_mut().insert(token, f);
+        token
+    })
+}
+
+/// Takes back a stored routine (to run it, or because its operation failed at once).
+pub(crate) fn take_routine(token: u64) -> Option<Box<dyn Any>> {
+    CTX.try_with(|c| c.routines.borrow_mut().remove(&token))
+        .ok()
+        .flatten()
+}
+
+/// Marks the calling thread alertable for the scope's lifetime.
+pub(crate) struct AlertableScope {
+    queue: Arc<ApcQueue>,
+    was: bool,
+}
+
+impl AlertableScope {
+    pub(crate) fn enter() -> Self {
+        let queue = current_queue();
+        let was = queue.alertable.swap(true, Ordering::SeqCst);
+        Self { queue, was }
+    }
+}
+
+impl Drop for AlertableScope {
+    fn drop(&mut self) {
+        self.queue.alertable.store(self.was, Ordering::SeqCst);
+    }
+}
+
+/// Runs this thread's queued routines, oldest first (skipping sockets whose routine is
+/// already running further up the stack). Returns whether any ran.
+pub(crate) fn run_pending() -> bool {
+    let Ok(queue) = CTX.try_with(|c| Arc::clone(&c.apc)) else {
+        return false;
+    };
+    if !queue.has_pending() {
+        return false;
+    }
+    let mut ran = false;
+    loop {
+        let next = {
+            let running = CTX.with(|c| c.running.borrow().clone());
+            let mut q = queue.queue.lock();
+            let pos = q.iter().position(|a| !running.contains(&a.socket));
+            pos.and_then(|i| q.remove(i))
+        };
+        let Some(apc) = next else { break };
+        CTX.with(|c| c.running.borrow_mut().push(apc.socket));
+        (apc.run)();
+        CTX.with(|c| {
+            let mut r = c.running.borrow_mut();
+            if let Some(i) = r.iter().rposition(|s| *s == apc.socket) {
+                r.remove(i);
+            }
+        });
+        ran = true;
+    }
+    ran
+}
+
+/// How an alertable sleep ended (`SleepEx`'s 0 or `WAIT_IO_COMPLETION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SleepOutcome {
+    /// The time passed and no routine ran.
+    Timeout,
+    /// One or more completion routines ran (`WAIT_IO_COMPLETION`).
+    IoCompletion,
+}
+
+/// Sleeps alertably (`SleepEx(ms, TRUE)`): returns as soon as completion routines queued
+/// to this thread have run, or after `timeout` (`None` = forever, `Some(ZERO)` runs what
+/// is queued and returns).
+pub fn sleep_alertable(timeout: Option<Duration>) -> SleepOutcome {
+    match wait_impl(&[], timeout, true, false) {
+        Ok(WaitOutcome::IoCompletion) => SleepOutcome::IoCompletion,
+        _ => SleepOutcome::Timeout,
+    }
+}
+
+/// Sleeps without running routines (`Sleep` / `SleepEx(ms, FALSE)`), while still
+/// driving completions for other threads if this thread is the one reaping.
+pub fn sleep(timeout: Duration) {
+    let _ = wait_impl(&[], Some(timeout), false, false);
+}

@@ -1,0 +1,199 @@
+//! Buffers that an operation owns while the kernel may use them.
+//!
+//! Every posted operation takes its buffers **by value** and hands them back with the
+//! result ([`crate::Posted::wait`], or the completion routine's argument), so safe code can
+//! never free or touch memory the kernel may still write. A buffer's receive window is its
+//! whole length, like a `WSABUF`: `vec![0u8; 1024]` lets a receive fill up to 1024 bytes,
+//! and the completion's byte count says how many it did; the length itself never changes.
+
+/// Memory that can be handed to the kernel for reading.
+///
+/// # Safety
+/// `io_ptr` must point to `io_len` readable bytes, and the pointer must stay valid and
+/// unchanged while `self` is moved, until `self` is dropped or mutably borrowed.
+pub unsafe trait IoBuf: Send + 'static {
+    /// Start of the bytes.
+    fn io_ptr(&self) -> *const u8;
+    /// Number of bytes.
+    fn io_len(&self) -> usize;
+    /// The bytes as a slice.
+    fn as_io_slice(&self) -> &[u8] {
+        // SAFETY: the trait's contract: `io_ptr` is valid for `io_len` readable bytes.
+        unsafe { std::slice::from_raw_parts(self.io_ptr(), self.io_len()) }
+    }
+}
+
+/// Memory that can be handed to the kernel for writing.
+///
+/// # Safety
+/// As for [`IoBuf`], and `io_mut_ptr` must point to `io_len` writable bytes.
+pub unsafe trait IoBufMut: IoBuf {
+    /// Start of the writable bytes.
+    fn io_mut_ptr(&mut self) -> *mut u8;
+}
+
+// SAFETY: a Vec's heap pointer does not change when the Vec is moved.
+unsafe impl IoBuf for Vec<u8> {
+    fn io_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn io_len(&self) -> usize {
+        self.len()
+    }
+}
+// SAFETY: as above; `len` initialized bytes are writable.
+unsafe impl IoBufMut for Vec<u8> {
+    fn io_mut_ptr(&mut self) -> *mut u8 {
+        self.as_mut_ptr()
+    }
+}
+// SAFETY: a boxed slice's heap pointer does not change when the box is moved.
+unsafe impl IoBuf for Box<[u8]> {
+    fn io_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn io_len(&self) -> usize {
+        self.len()
+    }
+}
+// SAFETY: as above.
+unsafe impl IoBufMut for Box<[u8]> {
+    fn io_mut_ptr(&mut self) -> *mut u8 {
+        self.as_mut_ptr()
+    }
+}
+// SAFETY: static memory never moves and is never freed.
+unsafe impl IoBuf for &'static [u8] {
+    fn io_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn io_len(&self) -> usize {
+        self.len()
+    }
+}
+// SAFETY: static memory never moves and is never freed.
+unsafe impl IoBuf for &'static str {
+    fn io_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn io_len(&self) -> usize {
+        self.len()
+    }
+}
+// SAFETY: a String's heap pointer does not change when the String is moved.
+unsafe impl IoBuf for String {
+    fn io_ptr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+    fn io_len(&self) -> usize {
+        self.len()
+    }
+}
+
+/// A buffer given by raw pointer and length, for callers (such as the C ABI) whose memory
+/// is owned outside Rust.
+#[derive(Debug)]
+pub struct RawBuf {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl RawBuf {
+    /// Wraps `len` bytes at `ptr`.
+    ///
+    /// # Safety
+    /// The memory must be valid for reads and writes of `len` bytes, and must stay valid
+    /// and unused by anything else **until the operation's completion has been observed**
+    /// (its event signalled, its routine run, or its result read), not merely until the
+    /// posting call returns.
+    pub unsafe fn new(ptr: *mut u8, len: usize) -> Self {
+        Self { ptr, len }
+    }
+}
+
+// SAFETY: the creator of a RawBuf promised (in `RawBuf::new`) that the memory stays valid
+// and exclusively lent to the operation, from whichever thread the engine touches it.
+unsafe impl Send for RawBuf {}
+
+// SAFETY: validity for `len` bytes until completion is `RawBuf::new`'s contract.
+unsafe impl IoBuf for RawBuf {
+    fn io_ptr(&self) -> *const u8 {
+        self.ptr
+    }
+    fn io_len(&self) -> usize {
+        self.len
+    }
+}
+// SAFETY: as above, writable by the same contract.
+unsafe impl IoBufMut for RawBuf {
+    fn io_mut_ptr(&mut self) -> *mut u8 {
+        self.ptr
+    }
+}
+
+/// One or several buffers that an operation fills in order (scatter).
+///
+/// # Safety
+/// Every `(ptr, len)` pushed by `iovecs_mut` must satisfy [`IoBufMut`]'s contract.
+pub unsafe trait IoBufsMut: Send + 'static {
+    /// Appends the buffers' (pointer, length) pairs, in fill order.
+    fn iovecs_mut(&mut self, out: &mut Vec<libc::iovec>);
+}
+
+/// One or several buffers that an operation sends in order (gather).
+///
+/// # Safety
+/// Every `(ptr, len)` pushed by `iovecs` must satisfy [`IoBuf`]'s contract.
+pub unsafe trait IoBufs: Send + 'static {
+    /// Appends the buffers' (pointer, length) pairs, in send order.
+    fn iovecs(&self, out: &mut Vec<libc::iovec>);
+}
+
+// SAFETY: forwards one buffer's own contract.
+unsafe impl<T: IoBufMut> IoBufsMut for T {
+    fn iovecs_mut(&mut self, out: &mut Vec<libc::iovec>) {
+        out.push(libc::iovec {
+            iov_base: self.io_mut_ptr().cast(),
+            iov_len: self.io_len(),
+        });
+    }
+}
+
+// SAFETY: forwards one buffer's own contract.
+unsafe impl<T: IoBuf> IoBufs for T {
+    fn iovecs(&self, out: &mut Vec<libc::iovec>) {
+        out.push(libc::iovec {
+            iov_base: self.io_ptr().cast_mut().cast(),
+            iov_len: self.io_len(),
+        });
+    }
+}
+
+/// Several buffers filled (or sent) in order, as one scatter/gather operation: the Rust
+/// form of an array of `WSABUF`s.
+#[derive(Debug, Default)]
+pub struct BufList<T>(pub Vec<T>);
+
+// SAFETY: each element satisfies the single-buffer contract.
+unsafe impl<T: IoBufMut> IoBufsMut for BufList<T> {
+    fn iovecs_mut(&mut self, out: &mut Vec<libc::iovec>) {
+        for b in &mut self.0 {
+            out.push(libc::iovec {
+                iov_base: b.io_mut_ptr().cast(),
+                iov_len: b.io_len(),
+            });
+        }
+    }
+}
+
+// SAFETY: each element satisfies the single-buffer contract.
+unsafe impl<T: IoBuf> IoBufs for BufList<T> {
+    fn iovecs(&self, out: &mut Vec<libc::iovec>) {
+        for b in &self.0 {
+            out.push(libc::iovec {
+                iov_base: b.io_ptr().cast_mut().cast(),
+                iov_len: b.io_len(),
+            });
+        }
+    }
+}

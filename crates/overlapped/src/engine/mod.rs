@@ -1,0 +1,619 @@
+//! The proactor: turns posted operations into completions delivered the Windows way.
+//!
+//! # Layers
+//! `ops` describe operations; this module queues them per socket, tries them, arms them
+//! in the backend (`crate::sys`), reaps results and dispatches each completion to its
+//! notification (event, routine queue, record signal). It is the only module that talks
+//! to the backend.
+//!
+//! # Invariants
+//! 1. **FIFO per direction.** Each socket has a read queue (receives, accepts) and a
+//!    write queue (sends, connects). Only the head of a queue is ever in the kernel, so
+//!    receives fill, and sends leave, in posting order. A new operation tries the
+//!    syscall at once only if its queue is empty (try first, then queue).
+//! 2. **The kernel never writes freed memory.** An armed operation's record is held by
+//!    the in-flight table until its result is reaped, whatever the user drops.
+//! 3. **Exactly one completion.** Every operation that was accepted (the post returned
+//!    success or pending) is finished exactly once: by its attempt, by its kernel
+//!    result, by a cancel of a queued (unarmed) operation, or by close.
+//! 4. **No lost wake-up.** Waiting threads follow the protocol in [`wait`]; the driver
+//!    token is always either held by a thread that will reap, or free with the reaper's
+//!    eventfd enabled.
+//!
+//! # Locks, in the order they may be taken
+//! socket queue (listener before acceptor) → in-flight table → event state → waiter →
+//! ring submission. The driver token is taken before any of them and never while one
+//! is held.
+
+pub(crate) mod op;
+pub(crate) mod wait;
+
+use std::collections::VecDeque;
+use std::os::fd::RawFd;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use crate::error::{NtStatus, WsaError};
+use crate::overlapped::{Overlapped, Transfer};
+use crate::sync::{Arc, AtomicBool, AtomicI32, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sys::{self, Ring};
+use op::{Notify, OpDesc, OpDyn, OpRecord, Outcome, QueueKind, Step, cancel};
+use wait::Waiter;
+
+/// The per-socket state the engine keeps: descriptor, queues and Winsock-level flags.
+pub(crate) struct SocketState {
+    pub(crate) id: u64,
+    /// The descriptor; -1 once closed. Changed only under both queue locks.
+    fd: AtomicI32,
+    read_q: Mutex<OpQueue>,
+    write_q: Mutex<OpQueue>,
+    pub(crate) family: i32,
+    pub(crate) ty: i32,
+    /// `FIONBIO`: applies to the synchronous calls only.
+    pub(crate) nonblocking: AtomicBool,
+    /// The connection was reset: later receives and sends fail with `WSAECONNRESET`.
+    pub(crate) reset: AtomicBool,
+    /// `shutdown(SD_RECEIVE)` / `shutdown(SD_SEND)` were called.
+    pub(crate) shut_read: AtomicBool,
+    pub(crate) shut_write: AtomicBool,
+    pub(crate) listening: AtomicBool,
+    /// A ConnectEx is pending.
+    pub(crate) connecting: AtomicBool,
+    /// This socket is the target of a pending AcceptEx: the listener and the op's id.
+    pub(crate) accept_link: Mutex<Option<(Arc<SocketState>, u64)>>,
+}
+
+/// One direction's FIFO of operations.
+#[derive(Default)]
+pub(crate) struct OpQueue {
+    ops: VecDeque<Arc<dyn OpDyn>>,
+    /// The head is in the kernel.
+    armed: bool,
+    /// The socket was closed: nothing more is accepted.
+    closed: bool,
+}
+
+impl std::fmt::Debug for SocketState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketState")
+            .field("id", &self.id)
+            .field("fd", &self.fd())
+            .finish()
+    }
+}
+
+static NEXT_SOCKET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl SocketState {
+    pub(crate) fn new(fd: RawFd, family: i32, ty: i32) -> Arc<Self> {
+        Arc::new(Self {
+            id: NEXT_SOCKET.fetch_add(1, Ordering::Relaxed),
+            fd: AtomicI32::new(fd),
+            read_q: Mutex::default(),
+            write_q: Mutex::default(),
+            family,
+            ty,
+            nonblocking: AtomicBool::new(false),
+            reset: AtomicBool::new(false),
+            shut_read: AtomicBool::new(false),
+            shut_write: AtomicBool::new(false),
+            listening: AtomicBool::new(false),
+            connecting: AtomicBool::new(false),
+            accept_link: Mutex::new(None),
+        })
+    }
+
+    /// The descriptor, or -1 once closed.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_stream(&self) -> bool {
+        self.ty == libc::SOCK_STREAM
+    }
+
+    fn queue(&self, kind: QueueKind) -> &Mutex<OpQueue> {
+        match kind {
+            QueueKind::Write => &self.write_q,
+            _ => &self.read_q,
+        }
+    }
+
+    /// Runs `f` with the read queue locked, if the socket is open: how AcceptEx installs
+    /// an accepted connection without racing the acceptor's close.
+    pub(crate) fn with_open_read_queue<R>(&self, f: impl FnOnce(RawFd) -> R) -> Option<R> {
+        let q = self.read_q.lock();
+        if q.closed { None } else { Some(f(self.fd())) }
+    }
+}
+
+/// In-flight table: records armed in the kernel, by `user_data`.
+#[derive(Default)]
+struct Inflight {
+    slots: Vec<(u32, Option<Arc<dyn OpDyn>>)>,
+    free: Vec<u32>,
+}
+
+impl Inflight {
+    fn insert(&mut self, op: Arc<dyn OpDyn>) -> u64 {
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push((0, None));
+                u32::try_from(self.slots.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        let slot = &mut self.slots[idx as usize];
+        slot.0 = slot.0.wrapping_add(1);
+        slot.1 = Some(op);
+        (u64::from(slot.0) << 32) | u64::from(idx)
+    }
+
+    fn remove(&mut self, user_data: u64) -> Option<Arc<dyn OpDyn>> {
+        let idx = (user_data & 0xFFFF_FFFF) as usize;
+        let generation = (user_data >> 32) as u32;
+        let slot = self.slots.get_mut(idx)?;
+        if slot.0 != generation {
+            return None;
+        }
+        let op = slot.1.take()?;
+        self.free.push(idx as u32);
+        Some(op)
+    }
+}
+
+/// The process's engine (see the module docs).
+pub(crate) struct Engine {
+    ring: Ring,
+    inflight: Mutex<Inflight>,
+    /// Threads parked in a wait while another thread drives: one is woken to take over
+    /// the driver token when its holder leaves.
+    idle: Mutex<VecDeque<Arc<Waiter>>>,
+    /// Operations armed in the kernel and not yet reaped.
+    in_kernel: AtomicUsize,
+}
+
+static ENGINE: OnceLock<Result<Engine, WsaError>> = OnceLock::new();
+
+/// The engine, created (with its reaper thread) on first use.
+///
+/// # Errors
+/// `WSASYSNOTREADY` if io_uring cannot be set up.
+pub(crate) fn get() -> Result<&'static Engine, WsaError> {
+    let mut fresh = false;
+    let r = ENGINE.get_or_init(|| {
+        fresh = true;
+        Ring::new()
+            .map(|ring| Engine {
+                ring,
+                inflight: Mutex::default(),
+                idle: Mutex::default(),
+                in_kernel: AtomicUsize::new(0),
+            })
+            .map_err(|_| WsaError::WSASYSNOTREADY)
+    });
+    let engine = r.as_ref().map_err(|e| *e)?;
+    if fresh {
+        let spawned = std::thread::Builder::new()
+            .name("ovl-reaper".into())
+            .spawn(move || engine.reaper_loop());
+        if spawned.is_err() {
+            return Err(WsaError::WSA_NOT_ENOUGH_MEMORY);
+        }
+    }
+    Ok(engine)
+}
+
+fn try_get() -> Option<&'static Engine> {
+    ENGINE.get().and_then(|r| r.as_ref().ok())
+}
+
+/// Wakes the thread driving the ring (called by [`Waiter::notify`]).
+pub(crate) fn wake_driver() {
+    if let Some(e) = try_get() {
+        e.ring.wake();
+    }
+}
+
+/// Blocks the calling thread until its waiter is notified or `deadline` passes, reaping
+/// completions for everybody while it waits if nobody else is (leader/follower).
+pub(crate) fn block(w: &Arc<Waiter>, deadline: Option<Instant>) {
+    match try_get() {
+        Some(e) => e.block(w, deadline),
+        None => w.park(deadline),
+    }
+}
+
+/// Features and identity of the backend, for `ovl probe`.
+pub fn probe() -> Result<BackendInfo, WsaError> {
+    let e = get()?;
+    Ok(BackendInfo {
+        name: "uring",
+        ring_fd: e.ring.raw_fd(),
+        features: e.ring.features(),
+    })
+}
+
+/// What [`probe`] reports.
+#[derive(Debug, Clone)]
+pub struct BackendInfo {
+    /// The backend in use: `"uring"`.
+    pub name: &'static str,
+    /// The ring's descriptor.
+    pub ring_fd: RawFd,
+    /// Kernel io_uring features.
+    pub features: sys::uring::Features,
+}
+
+/// How a started operation went, for the poster.
+pub(crate) enum Started<D: OpDesc> {
+    /// Completed during the call (notification delivered too).
+    Immediate(Transfer, Arc<OpRecord<D>>),
+    /// Will complete later.
+    Pending(Arc<OpRecord<D>>),
+}
+
+impl Engine {
+    /// Posts an operation on `sock` bound to `ov` (see the module's invariants).
+    ///
+    /// # Errors
+    /// The immediate failure (nothing is notified): `WSAEINVAL` if `ov` is in use,
+    /// `WSAENOTSOCK` if the socket is closed, or the operation's own error.
+    pub(crate) fn start<D: OpDesc>(
+        &self,
+        sock: &Arc<SocketState>,
+        ov: &Overlapped,
+        desc: D,
+        notify: Notify,
+    ) -> Result<Started<D>, WsaError> {
+        let previous = match ov.state.begin() {
+            Ok(p) => p,
+            Err(e) => {
+                if let Notify::Routine { token, .. } = notify {
+                    drop(crate::alertable::take_routine(token));
+                }
+                return Err(e);
+            }
+        };
+        let kind = desc.queue();
+        let rec = Arc::new(OpRecord::new(
+            desc,
+            Arc::clone(&ov.state),
+            notify,
+            Arc::clone(sock),
+        ));
+        let dynrec: Arc<dyn OpDyn> = rec.clone();
+        let fail = |e: WsaError| {
+            ov.state.abandon(previous);
+            rec.forget_routine();
+            Err(e)
+        };
+        if kind == QueueKind::Direct {
+            return match dynrec.attempt(sock) {
+                Step::Done(o) if !o.status.is_success() => fail(wsa_of(o.status)),
+                Step::Done(o) => {
+                    dynrec.finish(o);
+                    Ok(Started::Immediate(transfer_of(&o), rec))
+                }
+                Step::DoneLater(o) => {
+                    dynrec.finish(o);
+                    Ok(Started::Pending(rec))
+                }
+                Step::WouldBlock | Step::Move(_) => fail(WsaError::WSAEINVAL),
+            };
+        }
+        let mut q = sock.queue(kind).lock();
+        if q.closed {
+            drop(q);
+            return fail(WsaError::WSAENOTSOCK);
+        }
+        if !q.ops.is_empty() {
+            q.ops.push_back(dynrec);
+            return Ok(Started::Pending(rec));
+        }
+        match dynrec.attempt(sock) {
+            Step::Done(o) | Step::DoneLater(o) if !o.status.is_success() => {
+                drop(q);
+                fail(wsa_of(o.status))
+            }
+            Step::Done(o) => {
+                dynrec.finish(o);
+                Ok(Started::Immediate(transfer_of(&o), rec))
+            }
+            Step::DoneLater(o) => {
+                dynrec.finish(o);
+                Ok(Started::Pending(rec))
+            }
+            Step::WouldBlock => {
+                q.ops.push_back(Arc::clone(&dynrec));
+                if let Err(o) = self.arm_head(&mut q, sock) {
+                    q.ops.pop_back();
+                    drop(q);
+                    return fail(wsa_of(o.status));
+                }
+                Ok(Started::Pending(rec))
+            }
+            Step::Move(target) => {
+                drop(q);
+                if let Some(o) = self.move_to(&target, dynrec) {
+                    return Ok(Started::Immediate(transfer_of(&o), rec));
+                }
+                Ok(Started::Pending(rec))
+            }
+        }
+    }
+
+    /// Arms the queue's head in the kernel.
+    fn arm_head(&self, q: &mut MutexGuard<'_, OpQueue>, sock: &SocketState) -> Result<(), Outcome> {
+        let Some(head) = q.ops.front().cloned() else {
+            return Ok(());
+        };
+        let sysop = head.arm(sock);
+        let user_data = self.inflight.lock().insert(Arc::clone(&head));
+        head.core().user_data.store(user_data, Ordering::Release);
+        head.core().armed.store(true, Ordering::Release);
+        self.in_kernel.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: `sysop` points into `head`'s description, which the in-flight table
+        // now keeps alive (and in place, inside its Arc) until the result is reaped.
+        match unsafe { self.ring.push(&sysop, user_data) } {
+            Ok(()) => {
+                q.armed = true;
+                Ok(())
+            }
+            Err(e) => {
+                self.inflight.lock().remove(user_data);
+                self.in_kernel.fetch_sub(1, Ordering::SeqCst);
+                head.core().armed.store(false, Ordering::Release);
+                Err(Outcome::errno(sys::net::errno_of(&e)))
+            }
+        }
+    }
+
+    /// After the head finished: try or arm the next operations in order.
+    fn advance(&self, q: &mut MutexGuard<'_, OpQueue>, sock: &SocketState) {
+        while let Some(head) = q.ops.front().cloned() {
+            match head.attempt(sock) {
+                Step::Done(o) | Step::DoneLater(o) => {
+                    q.ops.pop_front();
+                    head.finish(o);
+                }
+                Step::WouldBlock => match self.arm_head(q, sock) {
+                    Ok(()) => return,
+                    Err(o) => {
+                        q.ops.pop_front();
+                        head.finish(o);
+                    }
+                },
+                Step::Move(target) => {
+                    q.ops.pop_front();
+                    self.move_to(&target, head);
+                }
+            }
+        }
+    }
+
+    /// Continues `op` on `target`'s read queue; returns its outcome if it finished at once.
+    fn move_to(&self, target: &Arc<SocketState>, op: Arc<dyn OpDyn>) -> Option<Outcome> {
+        *op.core().sock.lock() = Arc::clone(target);
+        let mut q = target.read_q.lock();
+        if q.closed {
+            let o = Outcome::err(op.abort_status());
+            op.finish(o);
+            return Some(o);
+        }
+        if !q.ops.is_empty() {
+            q.ops.push_back(op);
+            return None;
+        }
+        match op.attempt(target) {
+            Step::Done(o) | Step::DoneLater(o) => {
+                op.finish(o);
+                Some(o)
+            }
+            Step::WouldBlock => {
+                q.ops.push_back(Arc::clone(&op));
+                if let Err(o) = self.arm_head(&mut q, target) {
+                    q.ops.pop_back();
+                    op.finish(o);
+                    return Some(o);
+                }
+                None
+            }
+            Step::Move(next) => {
+                drop(q);
+                self.move_to(&next, op)
+            }
+        }
+    }
+
+    /// Handles one reaped result.
+    fn on_cqe(&self, user_data: u64, res: i32) {
+        let Some(op) = self.inflight.lock().remove(user_data) else {
+            return;
+        };
+        self.in_kernel.fetch_sub(1, Ordering::SeqCst);
+        op.core().armed.store(false, Ordering::Release);
+        let sock = Arc::clone(&*op.core().sock.lock());
+        let mut q = sock.queue(op.queue()).lock();
+        q.armed = false;
+        let is_head = q.ops.front().is_some_and(|h| Arc::ptr_eq(h, &op));
+        let step = op.on_result(&sock, res);
+        let reason = op.core().cancelled.load(Ordering::Acquire);
+        match step {
+            Step::WouldBlock if reason == cancel::NONE && !q.closed => {
+                if let Err(o) = self.arm_head(&mut q, &sock) {
+                    q.ops.pop_front();
+                    op.finish(o);
+                    self.advance(&mut q, &sock);
+                }
+            }
+            Step::WouldBlock => {
+                if is_head {
+                    q.ops.pop_front();
+                }
+                let status = if reason == cancel::CLOSE {
+                    op.abort_status()
+                } else {
+                    NtStatus::CANCELLED
+                };
+                op.finish(Outcome::err(status));
+                if !q.closed {
+                    self.advance(&mut q, &sock);
+                }
+            }
+            Step::Done(mut o) | Step::DoneLater(mut o) => {
+                if is_head {
+                    q.ops.pop_front();
+                }
+                if o.status == NtStatus::CANCELLED && reason == cancel::CLOSE {
+                    o.status = op.abort_status();
+                }
+                op.finish(o);
+                if !q.closed {
+                    self.advance(&mut q, &sock);
+                }
+            }
+            Step::Move(target) => {
+                if is_head {
+                    q.ops.pop_front();
+                }
+                if !q.closed {
+                    self.advance(&mut q, &sock);
+                }
+                drop(q);
+                self.move_to(&target, op);
+            }
+        }
+    }
+
+    /// Cancels the operations on `sock` that `filter` selects; returns how many.
+    pub(crate) fn cancel(&self, sock: &SocketState, filter: &dyn Fn(&op::OpCore) -> bool) -> usize {
+        let mut count = 0;
+        for kind in [QueueKind::Read, QueueKind::Write] {
+            let mut q = sock.queue(kind).lock();
+            let mut i = 0;
+            while i < q.ops.len() {
+                let op = Arc::clone(&q.ops[i]);
+                if !filter(op.core()) {
+                    i += 1;
+                    continue;
+                }
+                count += 1;
+                op.core().cancelled.store(cancel::CANCEL, Ordering::Release);
+                if i == 0 && q.armed {
+                    let _ = self
+                        .ring
+                        .cancel(op.core().user_data.load(Ordering::Acquire));
+                    i += 1;
+                } else {
+                    q.ops.remove(i);
+                    op.finish(Outcome::err(NtStatus::CANCELLED));
+                }
+            }
+            if !q.armed && !q.closed && !q.ops.is_empty() {
+                self.advance(&mut q, sock);
+            }
+        }
+        count
+    }
+
+    /// Closes the socket: every pending operation completes aborted through its own
+    /// notification; the descriptor is released at once.
+    pub(crate) fn close(&self, sock: &SocketState) {
+        let mut finished = Vec::new();
+        let mut rq = sock.read_q.lock();
+        let mut wq = sock.write_q.lock();
+        for q in [&mut *rq, &mut *wq] {
+            q.closed = true;
+            let armed = q.armed;
+            let mut keep = None;
+            for (i, op) in q.ops.drain(..).enumerate() {
+                op.core().cancelled.store(cancel::CLOSE, Ordering::Release);
+                if i == 0 && armed {
+                    let _ = self
+                        .ring
+                        .cancel(op.core().user_data.load(Ordering::Acquire));
+                    keep = Some(op);
+                } else {
+                    finished.push(op);
+                }
+            }
+            q.ops.extend(keep);
+        }
+        let fd = sock.fd.swap(-1, Ordering::AcqRel);
+        drop(wq);
+        drop(rq);
+        if fd >= 0 {
+            sys::net::close(fd);
+        }
+        for op in finished {
+            let status = op.abort_status();
+            op.finish(Outcome::err(status));
+        }
+        // A pending AcceptEx into this socket lives on the listener's queue.
+        let link = sock.accept_link.lock().take();
+        if let Some((listener, id)) = link {
+            self.cancel(&listener, &|c| c.id == id);
+        }
+    }
+
+    fn block(&self, w: &Arc<Waiter>, deadline: Option<Instant>) {
+        if self.in_kernel.load(Ordering::SeqCst) > 0 {
+            if let Some(driver) = self.ring.try_drive() {
+                w.driving.store(true, Ordering::SeqCst);
+                driver.set_reaper_notify(false);
+                if !w.is_notified() && self.reap(&driver) == 0 && !w.is_notified() {
+                    driver.wait(deadline);
+                }
+                w.driving.store(false, Ordering::SeqCst);
+                self.reap(&driver);
+                driver.set_reaper_notify(true);
+                self.reap(&driver);
+                drop(driver);
+                self.hand_off();
+                return;
+            }
+        }
+        self.idle.lock().push_back(Arc::clone(w));
+        w.park(deadline);
+        let mut idle = self.idle.lock();
+        if let Some(i) = idle.iter().position(|x| Arc::ptr_eq(x, w)) {
+            idle.remove(i);
+        }
+    }
+
+    fn reap(&self, driver: &sys::uring::Driver<'_>) -> usize {
+        driver.reap(|user_data, res, _flags| self.on_cqe(user_data, res))
+    }
+
+    /// After the driver token is released: let a parked thread take over driving.
+    fn hand_off(&self) {
+        if self.in_kernel.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        if let Some(w) = self.idle.lock().front() {
+            w.notify();
+        }
+    }
+
+    fn reaper_loop(&self) {
+        loop {
+            self.ring.wait_for_reaper_work();
+            let driver = self.ring.drive();
+            self.reap(&driver);
+            drop(driver);
+            self.hand_off();
+        }
+    }
+}
+
+fn wsa_of(status: NtStatus) -> WsaError {
+    status.to_wsa().unwrap_or(WsaError::WSAEINVAL)
+}
+
+fn transfer_of(o: &Outcome) -> Transfer {
+    Transfer {
+        bytes: o.bytes,
+        flags: o.flags,
+    }
+}

@@ -1,0 +1,307 @@
+//! Operation records: what the engine keeps for each posted operation until the kernel
+//! is done with it.
+//!
+//! An operation is described by an [`OpDesc`] (one per family, in `crate::ops`): how to
+//! try it now, how to hand it to the kernel, how to read the kernel's result. The engine
+//! wraps it in an [`OpRecord`], which adds the overlapped record, the notification mode
+//! and the bookkeeping, and erases its type behind [`OpDyn`].
+//!
+//! # Ownership
+//! The record is reference-counted. While the operation is armed, the in-flight table
+//! holds one reference, so the buffers and the `msghdr` inside the description (which
+//! the kernel writes through raw pointers) stay alive and in place until the result is
+//! reaped, whatever the user drops. The description is only touched under the lock of
+//! the socket queue that holds the operation, or by the thread reaping its result.
+
+use std::any::Any;
+use std::thread::ThreadId;
+
+use super::SocketState;
+use crate::alertable::{self, Apc, ApcQueue};
+use crate::error::NtStatus;
+use crate::overlapped::{OvState, Transfer};
+use crate::sync::{Arc, AtomicBool, AtomicU8, AtomicU64, Mutex, Ordering};
+use crate::sys::SysOp;
+
+/// Which per-socket FIFO an operation waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueueKind {
+    /// Receives and accepts: filled in posting order.
+    Read,
+    /// Sends and connects: sent in posting order.
+    Write,
+    /// Completes in user space at once (ioctls): no queue.
+    Direct,
+}
+
+/// The outcome of an operation: NTSTATUS, bytes and receive flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) status: NtStatus,
+    pub(crate) bytes: usize,
+    pub(crate) flags: u32,
+}
+
+impl Outcome {
+    pub(crate) fn ok(bytes: usize) -> Self {
+        Self {
+            status: NtStatus::SUCCESS,
+            bytes,
+            flags: 0,
+        }
+    }
+
+    pub(crate) fn err(status: NtStatus) -> Self {
+        Self {
+            status,
+            bytes: 0,
+            flags: 0,
+        }
+    }
+
+    pub(crate) fn errno(errno: i32) -> Self {
+        Self::err(NtStatus::from_errno(errno))
+    }
+}
+
+/// What an attempt or a kernel result means for the operation.
+pub(crate) enum Step {
+    /// Finished with this outcome.
+    Done(Outcome),
+    /// Finished, but report it to the poster as pending (an unsupported ioctl).
+    DoneLater(Outcome),
+    /// Not yet: arm (or re-arm) it in the kernel.
+    WouldBlock,
+    /// Continue on another socket's read queue (AcceptEx waiting for first data).
+    Move(Arc<SocketState>),
+}
+
+/// One operation family's behaviour (see the module docs).
+pub(crate) trait OpDesc: Send + 'static {
+    /// What the operation gives back with its result (the buffers, addresses).
+    type Output: Send + 'static;
+
+    fn queue(&self) -> QueueKind;
+
+    /// Tries the operation now without blocking.
+    fn attempt(&mut self, sock: &SocketState) -> Step;
+
+    /// Describes the kernel operation to arm. Pointers in the result point into `self`,
+    /// which stays in place until the result is reaped.
+    fn arm(&mut self, sock: &SocketState) -> SysOp;
+
+    /// Interprets the kernel's result (`>= 0` or `-errno`).
+    fn on_result(&mut self, sock: &SocketState, res: i32) -> Step;
+
+    /// The status to report when the operation was aborted by closing its socket.
+    fn abort_status(&self) -> NtStatus {
+        NtStatus::CANCELLED
+    }
+
+    /// Gives back the buffers (and anything else) to the user.
+    fn into_output(self, outcome: &Outcome) -> Self::Output;
+}
+
+/// What a completion routine receives: the result and the operation's buffers.
+#[derive(Debug)]
+pub struct Completion<T> {
+    /// The transfer, or the WSA-family error (`dwError`).
+    pub result: Result<Transfer, crate::WsaError>,
+    /// The buffers (and addresses) the operation was posted with.
+    pub output: T,
+}
+
+/// A routine closure as stored in the thread-local table.
+pub(crate) type Routine<T> = Box<dyn FnOnce(Completion<T>)>;
+
+/// How an operation notifies.
+pub(crate) enum Notify {
+    /// Through its overlapped record (event or record signal); the output waits in the
+    /// record for the [`crate::Posted`] handle.
+    Record,
+    /// Through a completion routine run on the issuing thread.
+    Routine { queue: Arc<ApcQueue>, token: u64 },
+}
+
+/// Why an operation is being cancelled.
+pub(crate) mod cancel {
+    pub(crate) const NONE: u8 = 0;
+    pub(crate) const CANCEL: u8 = 1;
+    pub(crate) const CLOSE: u8 = 2;
+}
+
+/// The type-independent part of a record.
+pub(crate) struct OpCore {
+    pub(crate) id: u64,
+    pub(crate) ov: Arc<OvState>,
+    pub(crate) notify: Notify,
+    /// The socket whose queue holds the operation now.
+    pub(crate) sock: Mutex<Arc<SocketState>>,
+    /// The in-flight tag while armed.
+    pub(crate) user_data: AtomicU64,
+    pub(crate) armed: AtomicBool,
+    /// [`cancel`] reason, if any.
+    pub(crate) cancelled: AtomicU8,
+    pub(crate) issuer: ThreadId,
+}
+
+/// A typed record (see the module docs).
+pub(crate) struct OpRecord<D: OpDesc> {
+    pub(crate) core: OpCore,
+    /// The description; `None` once finished.
+    desc: Mutex<Option<D>>,
+    /// The result and output, waiting for the `Posted` handle or the routine.
+    output: Mutex<Option<(Result<Transfer, crate::WsaError>, D::Output)>>,
+    /// Finished (the output may have been taken since).
+    finished: AtomicBool,
+}
+
+/// The engine's view of any record.
+pub(crate) trait OpDyn: Send + Sync {
+    fn core(&self) -> &OpCore;
+    fn queue(&self) -> QueueKind;
+    fn attempt(&self, sock: &SocketState) -> Step;
+    fn arm(&self, sock: &SocketState) -> SysOp;
+    fn on_result(&self, sock: &SocketState, res: i32) -> Step;
+    fn abort_status(&self) -> NtStatus;
+    /// Stores the output and result, then notifies through the record's mode.
+    fn finish(self: Arc<Self>, outcome: Outcome);
+}
+
+/// The `Posted` handle's view of a record.
+pub(crate) trait OutputSlot<T>: Send + Sync {
+    fn ov(&self) -> &Arc<OvState>;
+    fn is_finished(&self) -> bool;
+    fn take_output(&self) -> Option<(Result<Transfer, crate::WsaError>, T)>;
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl<D: OpDesc> OpRecord<D> {
+    pub(crate) fn new(desc: D, ov: Arc<OvState>, notify: Notify, sock: Arc<SocketState>) -> Self {
+        Self {
+            core: OpCore {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                ov,
+                notify,
+                sock: Mutex::new(sock),
+                user_data: AtomicU64::new(0),
+                armed: AtomicBool::new(false),
+                cancelled: AtomicU8::new(cancel::NONE),
+                issuer: std::thread::current().id(),
+            },
+            desc: Mutex::new(Some(desc)),
+            output: Mutex::new(None),
+            finished: AtomicBool::new(false),
+        }
+    }
+
+    fn with_desc<R>(&self, f: impl FnOnce(&mut D) -> R, default: R) -> R {
+        match self.desc.lock().as_mut() {
+            Some(d) => f(d),
+            None => default,
+        }
+    }
+
+    /// Runs the routine on the issuing thread (called from its alertable wait).
+    fn run_routine(&self, token: u64) {
+        let Some(boxed) = alertable::take_routine(token) else {
+            return;
+        };
+        let Ok(routine) = boxed.downcast::<Routine<D::Output>>() else {
+            return;
+        };
+        let Some((result, output)) = self.output.lock().take() else {
+            return;
+        };
+        routine(Completion { result, output });
+    }
+
+    /// Drops a stored routine of an operation that failed at once.
+    pub(crate) fn forget_routine(&self) {
+        if let Notify::Routine { token, .. } = self.core.notify {
+            drop(alertable::take_routine(token));
+        }
+    }
+}
+
+impl<D: OpDesc> OpDyn for OpRecord<D> {
+    fn core(&self) -> &OpCore {
+        &self.core
+    }
+
+    fn queue(&self) -> QueueKind {
+        self.with_desc(|d| d.queue(), QueueKind::Direct)
+    }
+
+    fn attempt(&self, sock: &SocketState) -> Step {
+        self.with_desc(
+            |d| d.attempt(sock),
+            Step::Done(Outcome::err(NtStatus::CANCELLED)),
+        )
+    }
+
+    fn arm(&self, sock: &SocketState) -> SysOp {
+        self.with_desc(|d| d.arm(sock), SysOp::Poll { fd: -1, events: 0 })
+    }
+
+    fn on_result(&self, sock: &SocketState, res: i32) -> Step {
+        self.with_desc(
+            |d| d.on_result(sock, res),
+            Step::Done(Outcome::err(NtStatus::CANCELLED)),
+        )
+    }
+
+    fn abort_status(&self) -> NtStatus {
+        self.with_desc(|d| d.abort_status(), NtStatus::CANCELLED)
+    }
+
+    fn finish(self: Arc<Self>, outcome: Outcome) {
+        let Some(desc) = self.desc.lock().take() else {
+            return;
+        };
+        let result = match outcome.status.to_wsa() {
+            None => Ok(Transfer {
+                bytes: outcome.bytes,
+                flags: outcome.flags,
+            }),
+            Some(e) => Err(e),
+        };
+        *self.output.lock() = Some((result, desc.into_output(&outcome)));
+        self.finished.store(true, Ordering::Release);
+        let routine = matches!(self.core.notify, Notify::Routine { .. });
+        self.core
+            .ov
+            .complete(outcome.status, outcome.bytes, outcome.flags, !routine);
+        if let Notify::Routine { queue, token } = &self.core.notify {
+            let socket = self.core.sock.lock().id;
+            let token = *token;
+            let queue = Arc::clone(queue);
+            let rec = Arc::clone(&self);
+            queue.push(Apc {
+                socket,
+                run: Box::new(move || rec.run_routine(token)),
+            });
+        }
+    }
+}
+
+impl<D: OpDesc> OutputSlot<D::Output> for OpRecord<D> {
+    fn ov(&self) -> &Arc<OvState> {
+        &self.core.ov
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+
+    fn take_output(&self) -> Option<(Result<Transfer, crate::WsaError>, D::Output)> {
+        self.output.lock().take()
+    }
+}
+
+/// Boxes a routine for the thread-local table.
+pub(crate) fn box_routine<T: 'static>(f: impl FnOnce(Completion<T>) + 'static) -> Box<dyn Any> {
+    let routine: Routine<T> = Box::new(f);
+    Box::new(routine)
+}

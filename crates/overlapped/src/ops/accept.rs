@@ -1,0 +1,253 @@
+//! `AcceptEx`: accept into a pre-created socket, with the addresses and, optionally, the
+//! first block of data in one operation.
+
+use std::net::SocketAddr;
+
+use super::recv::MsgHdr;
+use super::{open, posting_methods};
+use crate::buf::IoBufMut;
+use crate::engine::SocketState;
+use crate::engine::op::{OpDesc, Outcome, QueueKind, Step};
+use crate::error::{NtStatus, WsaError};
+use crate::socket::Socket;
+use crate::sync::{Arc, Ordering};
+use crate::sys::{SysOp, net};
+
+/// An accept into a pre-created socket (`AcceptEx`).
+///
+/// The connection is installed into `acceptor` (a fresh, unbound stream socket of the
+/// listener's family). Without [`Accept::receive`] the operation completes as soon as a
+/// connection is accepted; with it, only when the first data arrives (or the peer closes,
+/// which completes with success and 0 bytes). The completion belongs to the listener: it
+/// is cancelled by cancelling or closing the listener, or by closing the acceptor.
+///
+/// # Examples
+/// ```no_run
+/// use overlapped::{Accept, Event, Overlapped, Socket, wait_any};
+/// # fn f(listener: &Socket) -> Result<(), overlapped::WsaError> {
+/// let acceptor = Socket::tcp_v4()?;
+/// let ov = Overlapped::with_event(&Event::new_manual());
+/// let posted = Accept::new(listener, &acceptor).receive(vec![0u8; 512]).post(&ov)?;
+/// let (result, accepted) = posted.wait();
+/// println!("{} bytes from {:?}", result?.bytes, accepted.remote);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Accept<B = Vec<u8>> {
+    listener: Arc<SocketState>,
+    acceptor: Arc<SocketState>,
+    buf: Option<B>,
+}
+
+/// What an [`Accept`] gives back.
+#[derive(Debug)]
+pub struct Accepted<B> {
+    /// The first-data buffer, if one was given.
+    pub buf: Option<B>,
+    /// The acceptor's local address (on success).
+    pub local: Option<SocketAddr>,
+    /// The peer's address (on success).
+    pub remote: Option<SocketAddr>,
+}
+
+impl Accept<Vec<u8>> {
+    /// An accept on `listener` into `acceptor`, completing on connection.
+    pub fn new(listener: &Socket, acceptor: &Socket) -> Self {
+        Self {
+            listener: Arc::clone(&listener.state),
+            acceptor: Arc::clone(&acceptor.state),
+            buf: None,
+        }
+    }
+}
+
+impl<B: IoBufMut> Accept<B> {
+    /// Also receives the first block of data into `buf` (its whole length is the
+    /// receive window); the operation then completes only when data arrives.
+    pub fn receive<C: IoBufMut>(self, buf: C) -> Accept<C> {
+        Accept {
+            listener: self.listener,
+            acceptor: self.acceptor,
+            buf: Some(buf),
+        }
+    }
+
+    posting_methods!(Accepted<B>);
+
+    fn into_desc(self) -> Result<(Arc<SocketState>, AcceptDesc<B>), WsaError> {
+        let listener = open(&self.listener)?;
+        let acceptor = open(&self.acceptor)?;
+        if !listener.listening.load(Ordering::Acquire) || Arc::ptr_eq(&listener, &acceptor) {
+            return Err(WsaError::WSAEINVAL);
+        }
+        if acceptor.family != listener.family || !acceptor.is_stream() {
+            return Err(WsaError::WSAEINVAL);
+        }
+        let bound = net::local_addr(acceptor.fd())
+            .ok()
+            .and_then(|a| a.to_std())
+            .is_some_and(|a| a.port() != 0);
+        if bound
+            || net::peer_addr(acceptor.fd()).is_ok()
+            || acceptor.listening.load(Ordering::Acquire)
+        {
+            return Err(WsaError::WSAEINVAL);
+        }
+        {
+            let mut link = acceptor.accept_link.lock();
+            if link.is_some() {
+                return Err(WsaError::WSAEINVAL);
+            }
+            *link = Some((Arc::clone(&listener), 0));
+        }
+        let mut iov = Vec::new();
+        let mut buf = self.buf;
+        if let Some(b) = buf.as_mut() {
+            iov.push(libc::iovec {
+                iov_base: b.io_mut_ptr().cast(),
+                iov_len: b.io_len(),
+            });
+        }
+        let desc = AcceptDesc {
+            acceptor,
+            buf,
+            iov,
+            msg: MsgHdr::zeroed(),
+            addr: net::RawAddr::zeroed(),
+            receiving: false,
+        };
+        Ok((listener, desc))
+    }
+}
+
+pub(crate) struct AcceptDesc<B> {
+    acceptor: Arc<SocketState>,
+    buf: Option<B>,
+    iov: Vec<libc::iovec>,
+    msg: MsgHdr,
+    /// Where the kernel writes the peer address of an armed accept.
+    addr: net::RawAddr,
+    /// Accepted; now waiting for the first data on the acceptor.
+    receiving: bool,
+}
+
+// SAFETY: iovecs point at the user's buffer (`B: Send`) and are only used by the record.
+unsafe impl<B: Send> Send for AcceptDesc<B> {}
+
+impl<B: IoBufMut> AcceptDesc<B> {
+    fn wants_data(&self) -> bool {
+        self.iov.first().is_some_and(|v| v.iov_len > 0)
+    }
+
+    /// Installs the accepted descriptor into the acceptor, then finishes or moves on.
+    fn accepted(&mut self, newfd: i32) -> Step {
+        match self
+            .acceptor
+            .with_open_read_queue(|fd| net::install(newfd, fd))
+        {
+            None => {
+                net::close(newfd);
+                Step::Done(Outcome::err(NtStatus::CANCELLED))
+            }
+            Some(Err(e)) => Step::Done(Outcome::errno(net::errno_of(&e))),
+            Some(Ok(())) if self.wants_data() => {
+                self.receiving = true;
+                Step::Move(Arc::clone(&self.acceptor))
+            }
+            Some(Ok(())) => Step::Done(Outcome::ok(0)),
+        }
+    }
+
+    fn msg(&mut self) -> *mut libc::msghdr {
+        let m = &mut self.msg.0;
+        m.msg_iov = self.iov.as_mut_ptr();
+        m.msg_iovlen = self.iov.len();
+        &raw mut self.msg.0
+    }
+
+    fn received(res: Result<usize, i32>) -> Step {
+        match res {
+            Ok(n) => Step::Done(Outcome::ok(n)),
+            Err(libc::EAGAIN) => Step::WouldBlock,
+            Err(e) => Step::Done(Outcome::errno(e)),
+        }
+    }
+}
+
+impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
+    type Output = Accepted<B>;
+
+    fn queue(&self) -> QueueKind {
+        QueueKind::Read
+    }
+
+    fn attempt(&mut self, sock: &SocketState) -> Step {
+        if self.receiving {
+            let msg = self.msg();
+            let r = net::recvmsg(sock.fd(), msg, libc::MSG_DONTWAIT);
+            return Self::received(r.map_err(|e| net::errno_of(&e)));
+        }
+        match net::accept(sock.fd()) {
+            Ok((newfd, _)) => self.accepted(newfd),
+            Err(e) => match net::errno_of(&e) {
+                libc::EAGAIN => Step::WouldBlock,
+                // A connection reset before it was accepted (the documented WSAECONNRESET).
+                libc::ECONNABORTED => Step::Done(Outcome::err(NtStatus::CONNECTION_RESET)),
+                errno => Step::Done(Outcome::errno(errno)),
+            },
+        }
+    }
+
+    fn arm(&mut self, sock: &SocketState) -> SysOp {
+        if self.receiving {
+            return SysOp::RecvMsg {
+                fd: sock.fd(),
+                msg: self.msg(),
+                flags: 0,
+                poll_first: true,
+            };
+        }
+        self.addr = net::RawAddr::zeroed();
+        SysOp::Accept {
+            fd: sock.fd(),
+            addr: self.addr.as_mut_ptr(),
+            len: &raw mut self.addr.len,
+            flags: libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        }
+    }
+
+    fn on_result(&mut self, _sock: &SocketState, res: i32) -> Step {
+        if self.receiving {
+            let r = if res < 0 {
+                Err(-res)
+            } else {
+                Ok(res.unsigned_abs() as usize)
+            };
+            return Self::received(r);
+        }
+        match res {
+            fd if fd >= 0 => self.accepted(fd),
+            e if -e == libc::EAGAIN => Step::WouldBlock,
+            e if -e == libc::ECONNABORTED => Step::Done(Outcome::err(NtStatus::CONNECTION_RESET)),
+            e => Step::Done(Outcome::errno(-e)),
+        }
+    }
+
+    fn into_output(self, outcome: &Outcome) -> Accepted<B> {
+        *self.acceptor.accept_link.lock() = None;
+        let fd = self.acceptor.fd();
+        let (local, remote) = if outcome.status.is_success() && fd >= 0 {
+            (
+                net::local_addr(fd).ok().and_then(|a| a.to_std()),
+                net::peer_addr(fd).ok().and_then(|a| a.to_std()),
+            )
+        } else {
+            (None, None)
+        };
+        Accepted {
+            buf: self.buf,
+            local,
+            remote,
+        }
+    }
+}

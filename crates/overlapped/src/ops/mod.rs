@@ -1,0 +1,221 @@
+//! Posted operations, one file per family: receive, send, accept, connect, ioctl.
+//!
+//! Each operation is data: required arguments in `new`, options as chained setters with
+//! documented defaults, then one of two ways to post it, matching Winsock's notification
+//! modes:
+//! - [`post`](Recv::post): bound to an [`Overlapped`] (its event, if any, is signalled);
+//!   returns a [`Posted`] handle that gives the buffers back with the result;
+//! - [`post_with_routine`](Recv::post_with_routine): a completion routine, run on this
+//!   thread in its next alertable wait, receives the result and the buffers.
+//!
+//! Either way the call returns at once: [`Status::Immediate`] when the operation
+//! completed during the call (the notification is *still* delivered, as on Windows), or
+//! [`Status::Pending`] (`WSA_IO_PENDING`). An immediate failure is returned as `Err` and
+//! notifies nothing.
+
+mod accept;
+mod connect;
+mod ioctl;
+mod recv;
+mod send;
+
+pub use accept::{Accept, Accepted};
+pub use connect::Connect;
+pub use ioctl::{Ioctl, IoctlOutput};
+pub use recv::{Received, Recv, RecvFrom};
+pub use send::{Send, SendTo};
+
+use crate::engine::op::{Completion, OpDesc, OutputSlot, box_routine};
+use crate::engine::{self, SocketState, Started};
+use crate::error::WsaError;
+use crate::overlapped::{Overlapped, Transfer};
+use crate::sync::Arc;
+
+/// Winsock message flags, as `WSARecv`/`WSASend` take and return them.
+pub mod flags {
+    /// `MSG_OOB`: out-of-band data.
+    pub const MSG_OOB: u32 = 0x1;
+    /// `MSG_PEEK`: look at the data without removing it.
+    pub const MSG_PEEK: u32 = 0x2;
+    /// `MSG_DONTROUTE`.
+    pub const MSG_DONTROUTE: u32 = 0x4;
+    /// `MSG_WAITALL`: complete only when the buffers are full (stream sockets).
+    pub const MSG_WAITALL: u32 = 0x8;
+    /// `MSG_PARTIAL` (output): the datagram did not fit and was truncated.
+    pub const MSG_PARTIAL: u32 = 0x8000;
+}
+
+/// How a post went: completed during the call, or pending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Completed during the call (Winsock returned 0); the notification was still
+    /// delivered.
+    Immediate(Transfer),
+    /// Will complete later (`WSA_IO_PENDING`).
+    Pending,
+}
+
+/// A posted operation: the handle through which its buffers come back.
+///
+/// # Cancellation
+/// Dropping a `Posted` while the operation is pending does not cancel it and is always
+/// safe: the engine keeps the buffers until the kernel is done, then frees them. Use
+/// [`crate::Socket::cancel`] to cancel.
+#[must_use = "the buffers come back through the Posted handle"]
+pub struct Posted<T> {
+    slot: Arc<dyn OutputSlot<T>>,
+    status: Status,
+}
+
+impl<T> std::fmt::Debug for Posted<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Posted")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> Posted<T> {
+    /// How the post went.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// The transfer if the operation completed during the post.
+    pub fn immediate(&self) -> Option<Transfer> {
+        match self.status {
+            Status::Immediate(t) => Some(t),
+            Status::Pending => None,
+        }
+    }
+
+    /// Whether the operation has completed (`HasOverlappedIoCompleted`).
+    pub fn is_complete(&self) -> bool {
+        self.slot.is_finished()
+    }
+
+    /// Waits (non-alertably) for the operation and returns its result with the buffers.
+    pub fn wait(self) -> (Result<Transfer, WsaError>, T) {
+        loop {
+            if let Some(done) = self.slot.take_output() {
+                return done;
+            }
+            // Not finished, so the record is still bound to this operation.
+            let _ = self.slot.ov().result(true, None);
+        }
+    }
+
+    /// The result and buffers if the operation has completed, else the handle back.
+    ///
+    /// # Errors
+    /// Gives `self` back while the operation is pending.
+    pub fn try_take(self) -> Result<(Result<Transfer, WsaError>, T), Self> {
+        match self.slot.take_output() {
+            Some(done) => Ok(done),
+            None => Err(self),
+        }
+    }
+}
+
+/// Posts `desc` on `sock` with its result going to a [`Posted`] handle.
+pub(crate) fn post<D: OpDesc>(
+    sock: &Arc<SocketState>,
+    ov: &Overlapped,
+    desc: D,
+) -> Result<Posted<D::Output>, WsaError> {
+    let engine = engine::get()?;
+    let started = engine.start(sock, ov, desc, engine::op::Notify::Record)?;
+    Ok(match started {
+        Started::Immediate(t, rec) => Posted {
+            slot: rec,
+            status: Status::Immediate(t),
+        },
+        Started::Pending(rec) => Posted {
+            slot: rec,
+            status: Status::Pending,
+        },
+    })
+}
+
+/// Posts `desc` on `sock` with its result going to `routine` on this thread.
+pub(crate) fn post_with_routine<D: OpDesc>(
+    sock: &Arc<SocketState>,
+    ov: &Overlapped,
+    desc: D,
+    routine: impl FnOnce(Completion<D::Output>) + 'static,
+) -> Result<Status, WsaError> {
+    let engine = engine::get()?;
+    let token = crate::alertable::store_routine(box_routine(routine));
+    let notify = engine::op::Notify::Routine {
+        queue: crate::alertable::current_queue(),
+        token,
+    };
+    Ok(match engine.start(sock, ov, desc, notify)? {
+        Started::Immediate(t, _) => Status::Immediate(t),
+        Started::Pending(_) => Status::Pending,
+    })
+}
+
+/// The posting methods every operation builder has.
+macro_rules! posting_methods {
+    ($output:ty) => {
+        /// Posts the operation bound to `ov` (see the [module docs](crate::ops)).
+        ///
+        /// # Errors
+        /// The immediate failure; nothing is notified. `WSAEINVAL` if `ov` is still
+        /// bound to a pending operation, `WSAENOTSOCK` if the socket is closed.
+        pub fn post(
+            self,
+            ov: &$crate::Overlapped,
+        ) -> Result<$crate::Posted<$output>, $crate::WsaError> {
+            let (sock, desc) = self.into_desc()?;
+            $crate::ops::post(&sock, ov, desc)
+        }
+
+        /// Posts the operation with a completion routine, run on this thread in its
+        /// next alertable wait, that receives the result and the buffers.
+        ///
+        /// # Errors
+        /// As [`post`](Self::post); the routine is dropped unrun.
+        pub fn post_with_routine(
+            self,
+            ov: &$crate::Overlapped,
+            routine: impl FnOnce($crate::Completion<$output>) + 'static,
+        ) -> Result<$crate::ops::Status, $crate::WsaError> {
+            let (sock, desc) = self.into_desc()?;
+            $crate::ops::post_with_routine(&sock, ov, desc, routine)
+        }
+    };
+}
+pub(crate) use posting_methods;
+
+/// Refuses operations on a closed socket.
+pub(crate) fn open(sock: &Arc<SocketState>) -> Result<Arc<SocketState>, WsaError> {
+    if sock.fd() < 0 {
+        Err(WsaError::WSAENOTSOCK)
+    } else {
+        Ok(Arc::clone(sock))
+    }
+}
+
+/// Winsock receive/send flags to Linux flags.
+pub(crate) fn linux_flags(flags: u32) -> Result<i32, WsaError> {
+    let known = flags::MSG_OOB | flags::MSG_PEEK | flags::MSG_DONTROUTE | flags::MSG_WAITALL;
+    if flags & !(known | flags::MSG_PARTIAL) != 0 {
+        return Err(WsaError::WSAEOPNOTSUPP);
+    }
+    let mut out = 0;
+    if flags & flags::MSG_OOB != 0 {
+        out |= libc::MSG_OOB;
+    }
+    if flags & flags::MSG_PEEK != 0 {
+        out |= libc::MSG_PEEK;
+    }
+    if flags & flags::MSG_DONTROUTE != 0 {
+        out |= libc::MSG_DONTROUTE;
+    }
+    if flags & flags::MSG_WAITALL != 0 {
+        out |= libc::MSG_WAITALL;
+    }
+    Ok(out)
+}

@@ -1,0 +1,615 @@
+//! Sockets: create, bind, listen, the synchronous calls the seeds use (blocking
+//! `accept` and `connect`, `send`, `recv`), options, addresses, shutdown, cancel, close.
+//!
+//! Every socket is overlapped-capable, as `socket()` makes them on Windows. Internally
+//! the descriptor is always non-blocking; the Winsock blocking mode (`FIONBIO`,
+//! [`Socket::set_nonblocking`]) only decides whether the *synchronous* calls wait.
+
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::time::Duration;
+
+use crate::engine::{self, SocketState};
+use crate::error::WsaError;
+use crate::overlapped::Overlapped;
+use crate::sync::{Arc, Ordering};
+use crate::sys::net;
+
+/// An address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `AF_INET`.
+    V4,
+    /// `AF_INET6`.
+    V6,
+}
+
+/// A socket type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `SOCK_STREAM` (TCP).
+    Stream,
+    /// `SOCK_DGRAM` (UDP).
+    Datagram,
+}
+
+/// `shutdown`'s direction (`SD_RECEIVE`, `SD_SEND`, `SD_BOTH`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// No more receives: new receives fail with `WSAESHUTDOWN`; pending ones still
+    /// complete with data.
+    Receive,
+    /// No more sends: the peer sees end of stream.
+    Send,
+    /// Both.
+    Both,
+}
+
+/// An overlapped-capable socket (`SOCKET`).
+///
+/// # Cancellation
+/// Dropping (or [`closing`](Socket::close)) a socket with pending operations completes
+/// each of them through its own notification (event, routine), with
+/// `WSAECONNABORTED` for receives and sends and `WSA_OPERATION_ABORTED` for accepts and
+/// connects, as Windows reports them; their buffers are freed only once the kernel has
+/// let go of them.
+#[derive(Debug)]
+pub struct Socket {
+    pub(crate) state: Arc<SocketState>,
+}
+
+impl Socket {
+    /// A new socket of `family` and `kind` (`WSASocket(..., WSA_FLAG_OVERLAPPED)`).
+    ///
+    /// # Errors
+    /// `WSAEMFILE` when out of descriptors; `WSASYSNOTREADY` if the engine cannot start.
+    pub fn new(family: Family, kind: Kind) -> Result<Self, WsaError> {
+        engine::get()?;
+        let domain = match family {
+            Family::V4 => libc::AF_INET,
+            Family::V6 => libc::AF_INET6,
+        };
+        let (ty, proto) = match kind {
+            Kind::Stream => (libc::SOCK_STREAM, libc::IPPROTO_TCP),
+            Kind::Datagram => (libc::SOCK_DGRAM, libc::IPPROTO_UDP),
+        };
+        let fd = net::socket(domain, ty, proto)?;
+        Ok(Self {
+            state: SocketState::new(fd, domain, ty),
+        })
+    }
+
+    /// A TCP socket for IPv4.
+    ///
+    /// # Errors
+    /// As [`Socket::new`].
+    pub fn tcp_v4() -> Result<Self, WsaError> {
+        Self::new(Family::V4, Kind::Stream)
+    }
+
+    /// A TCP socket for IPv6.
+    ///
+    /// # Errors
+    /// As [`Socket::new`].
+    pub fn tcp_v6() -> Result<Self, WsaError> {
+        Self::new(Family::V6, Kind::Stream)
+    }
+
+    /// A UDP socket for IPv4.
+    ///
+    /// # Errors
+    /// As [`Socket::new`].
+    pub fn udp_v4() -> Result<Self, WsaError> {
+        Self::new(Family::V4, Kind::Datagram)
+    }
+
+    /// A UDP socket for IPv6.
+    ///
+    /// # Errors
+    /// As [`Socket::new`].
+    pub fn udp_v6() -> Result<Self, WsaError> {
+        Self::new(Family::V6, Kind::Datagram)
+    }
+
+    /// A socket of `kind` whose family matches `addr`.
+    ///
+    /// # Errors
+    /// As [`Socket::new`].
+    pub fn for_addr(addr: &SocketAddr, kind: Kind) -> Result<Self, WsaError> {
+        Self::new(
+            if addr.is_ipv4() {
+                Family::V4
+            } else {
+                Family::V6
+            },
+            kind,
+        )
+    }
+
+    /// A listening TCP socket bound to `addr` with `SO_REUSEADDR` (a convenience for
+    /// `socket` + `setsockopt` + `bind` + `listen`).
+    ///
+    /// # Errors
+    /// As [`Socket::bind`] and [`Socket::listen`].
+    pub fn listen_on(addr: SocketAddr, backlog: i32) -> Result<Self, WsaError> {
+        let s = Self::for_addr(&addr, Kind::Stream)?;
+        s.set_reuse_address(true)?;
+        s.bind(addr)?;
+        s.listen(backlog)?;
+        Ok(s)
+    }
+
+    /// A TCP socket connected to `addr` (blocking connect).
+    ///
+    /// # Errors
+    /// As [`Socket::connect`].
+    pub fn connect_to(addr: SocketAddr) -> Result<Self, WsaError> {
+        let s = Self::for_addr(&addr, Kind::Stream)?;
+        s.connect(addr)?;
+        Ok(s)
+    }
+
+    fn fd(&self) -> Result<RawFd, WsaError> {
+        match self.state.fd() {
+            fd if fd >= 0 => Ok(fd),
+            _ => Err(WsaError::WSAENOTSOCK),
+        }
+    }
+
+    /// The descriptor (for `select`-style readiness checks; do not close it).
+    pub fn as_raw_fd(&self) -> RawFd {
+        self.state.fd()
+    }
+
+    /// Whether this is a stream (TCP) socket.
+    pub fn is_stream(&self) -> bool {
+        self.state.is_stream()
+    }
+
+    /// The address family.
+    pub fn family(&self) -> Family {
+        if self.state.family == libc::AF_INET6 {
+            Family::V6
+        } else {
+            Family::V4
+        }
+    }
+
+    /// Binds to `addr` (`bind`).
+    ///
+    /// # Errors
+    /// `WSAEADDRINUSE`, `WSAEADDRNOTAVAIL`, `WSAEINVAL` (already bound), `WSAEFAULT`
+    /// (address family does not match).
+    pub fn bind(&self, addr: SocketAddr) -> Result<(), WsaError> {
+        if addr.is_ipv4() != (self.state.family == libc::AF_INET) {
+            return Err(WsaError::WSAEFAULT);
+        }
+        net::bind(self.fd()?, &net::RawAddr::from_std(&addr)).map_err(WsaError::from)
+    }
+
+    /// Starts listening (`listen`).
+    ///
+    /// # Errors
+    /// `WSAEOPNOTSUPP` for datagram sockets, `WSAEINVAL` if not bound... as Linux reports.
+    pub fn listen(&self, backlog: i32) -> Result<(), WsaError> {
+        net::listen(self.fd()?, backlog)?;
+        self.state.listening.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Accepts a connection (`accept`), blocking unless the socket is non-blocking.
+    ///
+    /// # Errors
+    /// `WSAEWOULDBLOCK` on a non-blocking socket with nothing to accept, `WSAEINVAL` if
+    /// not listening, `WSAEMFILE` when out of descriptors.
+    pub fn accept(&self) -> Result<(Socket, SocketAddr), WsaError> {
+        let fd = self.fd()?;
+        if !self.state.listening.load(Ordering::Acquire) {
+            return Err(WsaError::WSAEINVAL);
+        }
+        loop {
+            match net::accept(fd) {
+                Ok((new, addr)) => {
+                    let peer = addr.to_std().ok_or(WsaError::WSAEAFNOSUPPORT);
+                    let sock = Socket {
+                        state: SocketState::new(new, self.state.family, self.state.ty),
+                    };
+                    return Ok((sock, peer?));
+                }
+                Err(e) if net::errno_of(&e) == libc::EAGAIN => self.block_on(fd, libc::POLLIN)?,
+                Err(e) if net::errno_of(&e) == libc::ECONNABORTED => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Waits for readiness in a synchronous call, or fails with `WSAEWOULDBLOCK` in
+    /// non-blocking mode.
+    fn block_on(&self, fd: RawFd, events: i16) -> Result<(), WsaError> {
+        if self.state.nonblocking.load(Ordering::Acquire) {
+            return Err(WsaError::WSAEWOULDBLOCK);
+        }
+        net::poll_one(fd, events, -1)?;
+        Ok(())
+    }
+
+    /// Connects (`connect`), blocking unless the socket is non-blocking (then
+    /// `WSAEWOULDBLOCK` means the connect is under way).
+    ///
+    /// # Errors
+    /// `WSAECONNREFUSED`, `WSAETIMEDOUT`, `WSAENETUNREACH`, `WSAEISCONN`,
+    /// `WSAEALREADY` (a connect is under way), `WSAEINVAL` (a ConnectEx is pending).
+    pub fn connect(&self, addr: SocketAddr) -> Result<(), WsaError> {
+        let fd = self.fd()?;
+        if self.state.connecting.load(Ordering::Acquire) || self.state.accept_link.lock().is_some()
+        {
+            return Err(WsaError::WSAEINVAL);
+        }
+        match net::connect(fd, &net::RawAddr::from_std(&addr)) {
+            Ok(()) => return Ok(()),
+            Err(e) if net::errno_of(&e) == libc::EINPROGRESS => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.block_on(fd, libc::POLLOUT)?;
+        match net::getsockopt::<libc::c_int>(fd, libc::SOL_SOCKET, libc::SO_ERROR)? {
+            0 => Ok(()),
+            errno => Err(WsaError::from_errno(errno)),
+        }
+    }
+
+    /// Sends synchronously (`send`): in blocking mode, returns once all of `data` is
+    /// sent; in non-blocking mode, sends what fits (never a partial write of 0).
+    ///
+    /// # Errors
+    /// `WSAEWOULDBLOCK` (non-blocking, nothing fits), `WSAECONNRESET`, `WSAESHUTDOWN`,
+    /// `WSAENOTCONN`.
+    pub fn send(&self, data: &[u8]) -> Result<usize, WsaError> {
+        self.send_impl(data, None)
+    }
+
+    /// Sends a datagram synchronously (`sendto`).
+    ///
+    /// # Errors
+    /// As [`Socket::send`], and `WSAEMSGSIZE` for an oversized datagram.
+    pub fn send_to(&self, data: &[u8], to: SocketAddr) -> Result<usize, WsaError> {
+        self.send_impl(data, Some(net::RawAddr::from_std(&to)))
+    }
+
+    fn send_impl(&self, data: &[u8], to: Option<net::RawAddr>) -> Result<usize, WsaError> {
+        let fd = self.fd()?;
+        if self.state.shut_write.load(Ordering::Acquire) {
+            return Err(WsaError::WSAESHUTDOWN);
+        }
+        if self.state.reset.load(Ordering::Acquire) {
+            return Err(WsaError::WSAECONNRESET);
+        }
+        let mut sent = 0;
+        loop {
+            let rest = &data[sent..];
+            let (name, namelen) = match &to {
+                Some(a) => (a.as_ptr(), a.len),
+                None => (std::ptr::null(), 0),
+            };
+            // SAFETY: `rest` and the optional address are live for the call.
+            let r = unsafe {
+                libc::sendto(
+                    fd,
+                    rest.as_ptr().cast(),
+                    rest.len(),
+                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                    name,
+                    namelen,
+                )
+            };
+            match crate::error::cvt_size(r) {
+                Ok(n) => {
+                    sent += n;
+                    if sent == data.len() || self.state.nonblocking.load(Ordering::Acquire) {
+                        return Ok(sent);
+                    }
+                }
+                Err(e) if net::errno_of(&e) == libc::EAGAIN => {
+                    if sent > 0 && self.state.nonblocking.load(Ordering::Acquire) {
+                        return Ok(sent);
+                    }
+                    self.block_on(fd, libc::POLLOUT)?;
+                }
+                Err(e) => {
+                    if matches!(net::errno_of(&e), libc::ECONNRESET | libc::EPIPE) {
+                        self.state.reset.store(true, Ordering::Release);
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    /// Receives synchronously (`recv`); 0 means the peer closed.
+    ///
+    /// # Errors
+    /// `WSAEWOULDBLOCK` (non-blocking, no data), `WSAECONNRESET`, `WSAESHUTDOWN`,
+    /// `WSAENOTCONN`.
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize, WsaError> {
+        self.recv_impl(buf, 0, None)
+    }
+
+    /// Looks at queued data without taking it (`recv` with `MSG_PEEK`).
+    ///
+    /// # Errors
+    /// As [`Socket::recv`].
+    pub fn peek(&self, buf: &mut [u8]) -> Result<usize, WsaError> {
+        self.recv_impl(buf, libc::MSG_PEEK, None)
+    }
+
+    /// Receives a datagram synchronously (`recvfrom`).
+    ///
+    /// # Errors
+    /// As [`Socket::recv`].
+    pub fn recv_from(&self, buf: &mut [u8]) -> Result<(usize, SocketAddr), WsaError> {
+        let mut addr = net::RawAddr::zeroed();
+        let n = self.recv_impl(buf, 0, Some(&mut addr))?;
+        Ok((n, addr.to_std().ok_or(WsaError::WSAEAFNOSUPPORT)?))
+    }
+
+    fn recv_impl(
+        &self,
+        buf: &mut [u8],
+        flags: i32,
+        mut from: Option<&mut net::RawAddr>,
+    ) -> Result<usize, WsaError> {
+        let fd = self.fd()?;
+        if self.state.shut_read.load(Ordering::Acquire) {
+            return Err(WsaError::WSAESHUTDOWN);
+        }
+        if self.state.reset.load(Ordering::Acquire) {
+            return Err(WsaError::WSAECONNRESET);
+        }
+        loop {
+            let (name, len) = match from.as_deref_mut() {
+                Some(a) => {
+                    *a = net::RawAddr::zeroed();
+                    (a.as_mut_ptr(), &raw mut a.len)
+                }
+                None => (std::ptr::null_mut(), std::ptr::null_mut()),
+            };
+            // SAFETY: `buf` and the optional address are live and writable for the call.
+            let r = unsafe {
+                libc::recvfrom(
+                    fd,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    flags | libc::MSG_DONTWAIT,
+                    name,
+                    len,
+                )
+            };
+            match crate::error::cvt_size(r) {
+                Ok(n) => return Ok(n),
+                Err(e) if net::errno_of(&e) == libc::EAGAIN => self.block_on(fd, libc::POLLIN)?,
+                Err(e) => {
+                    if net::errno_of(&e) == libc::ECONNRESET {
+                        self.state.reset.store(true, Ordering::Release);
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    /// Sets the blocking mode of the synchronous calls (`ioctlsocket(FIONBIO)`).
+    pub fn set_nonblocking(&self, on: bool) {
+        self.state.nonblocking.store(on, Ordering::Release);
+    }
+
+    /// The local address (`getsockname`).
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed; `WSAEINVAL` if it has none.
+    pub fn local_addr(&self) -> Result<SocketAddr, WsaError> {
+        net::local_addr(self.fd()?)?
+            .to_std()
+            .ok_or(WsaError::WSAEINVAL)
+    }
+
+    /// The peer's address (`getpeername`).
+    ///
+    /// # Errors
+    /// `WSAENOTCONN` if not connected.
+    pub fn peer_addr(&self) -> Result<SocketAddr, WsaError> {
+        net::peer_addr(self.fd()?)?
+            .to_std()
+            .ok_or(WsaError::WSAENOTCONN)
+    }
+
+    /// Shuts down one or both directions (`shutdown`).
+    ///
+    /// # Compatibility
+    /// [`Shutdown::Receive`] is recorded but not passed to Linux, whose `SHUT_RD` would
+    /// complete pending receives with 0 bytes; Windows lets them complete with data.
+    ///
+    /// # Errors
+    /// `WSAENOTCONN` if not connected.
+    pub fn shutdown(&self, how: Shutdown) -> Result<(), WsaError> {
+        let fd = self.fd()?;
+        if net::peer_addr(fd).is_err() {
+            return Err(WsaError::WSAENOTCONN);
+        }
+        if matches!(how, Shutdown::Receive | Shutdown::Both) {
+            self.state.shut_read.store(true, Ordering::Release);
+        }
+        if matches!(how, Shutdown::Send | Shutdown::Both) {
+            self.state.shut_write.store(true, Ordering::Release);
+            net::shutdown(fd, libc::SHUT_WR)?;
+        }
+        Ok(())
+    }
+
+    /// Cancels every pending operation on this socket, from any thread (`CancelIoEx(s,
+    /// NULL)`); each completes with `WSA_OPERATION_ABORTED` through its own
+    /// notification, unless it completed first. Returns how many were pending.
+    pub fn cancel_all(&self) -> usize {
+        match engine::get() {
+            Ok(e) => e.cancel(&self.state, &|_| true),
+            Err(_) => 0,
+        }
+    }
+
+    /// Cancels the pending operation bound to `ov` (`CancelIoEx(s, ov)`); false if there
+    /// is none (`ERROR_NOT_FOUND`).
+    pub fn cancel(&self, ov: &Overlapped) -> bool {
+        match engine::get() {
+            Ok(e) => e.cancel(&self.state, &|c| Arc::ptr_eq(&c.ov, &ov.state)) > 0,
+            Err(_) => false,
+        }
+    }
+
+    /// Cancels the pending operations this thread issued on this socket (`CancelIo`).
+    /// Returns how many.
+    pub fn cancel_from_this_thread(&self) -> usize {
+        let me = std::thread::current().id();
+        match engine::get() {
+            Ok(e) => e.cancel(&self.state, &|c| c.issuer == me),
+            Err(_) => 0,
+        }
+    }
+
+    /// Closes the socket (`closesocket`); see the type's `# Cancellation`.
+    pub fn close(self) {
+        drop(self);
+    }
+
+    fn set_opt<T: Copy>(&self, level: i32, name: i32, value: T) -> Result<(), WsaError> {
+        net::setsockopt(self.fd()?, level, name, value).map_err(WsaError::from)
+    }
+
+    fn get_opt<T: Copy>(&self, level: i32, name: i32) -> Result<T, WsaError> {
+        net::getsockopt(self.fd()?, level, name).map_err(WsaError::from)
+    }
+
+    /// `SO_REUSEADDR`.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn set_reuse_address(&self, on: bool) -> Result<(), WsaError> {
+        self.set_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_REUSEADDR, on.into())
+    }
+
+    /// `SO_REUSEADDR`'s value.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn reuse_address(&self) -> Result<bool, WsaError> {
+        Ok(self.get_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_REUSEADDR)? != 0)
+    }
+
+    /// `TCP_NODELAY`.
+    ///
+    /// # Errors
+    /// `WSAENOPROTOOPT` on a datagram socket.
+    pub fn set_nodelay(&self, on: bool) -> Result<(), WsaError> {
+        self.set_opt::<libc::c_int>(libc::IPPROTO_TCP, libc::TCP_NODELAY, on.into())
+    }
+
+    /// `TCP_NODELAY`'s value.
+    ///
+    /// # Errors
+    /// `WSAENOPROTOOPT` on a datagram socket.
+    pub fn nodelay(&self) -> Result<bool, WsaError> {
+        Ok(self.get_opt::<libc::c_int>(libc::IPPROTO_TCP, libc::TCP_NODELAY)? != 0)
+    }
+
+    /// `SO_LINGER`: `None` = graceful close in the background; `Some(ZERO)` = reset
+    /// (RST) on close; `Some(t)` = close waits up to `t` for unsent data.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn set_linger(&self, linger: Option<Duration>) -> Result<(), WsaError> {
+        let l = libc::linger {
+            l_onoff: linger.is_some().into(),
+            l_linger: linger.map_or(0, |d| {
+                libc::c_int::try_from(d.as_secs()).unwrap_or(libc::c_int::MAX)
+            }),
+        };
+        self.set_opt(libc::SOL_SOCKET, libc::SO_LINGER, l)
+    }
+
+    /// `SO_LINGER`'s value.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn linger(&self) -> Result<Option<Duration>, WsaError> {
+        let l: libc::linger = self.get_opt(libc::SOL_SOCKET, libc::SO_LINGER)?;
+        Ok((l.l_onoff != 0).then(|| Duration::from_secs(l.l_linger.unsigned_abs().into())))
+    }
+
+    /// `SO_RCVBUF`.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn set_recv_buffer_size(&self, bytes: usize) -> Result<(), WsaError> {
+        self.set_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_RCVBUF, clamp_int(bytes))
+    }
+
+    /// `SO_RCVBUF`'s value (Linux reports double what was set, for its bookkeeping).
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn recv_buffer_size(&self) -> Result<usize, WsaError> {
+        Ok(self
+            .get_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_RCVBUF)?
+            .unsigned_abs() as usize)
+    }
+
+    /// `SO_SNDBUF`.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn set_send_buffer_size(&self, bytes: usize) -> Result<(), WsaError> {
+        self.set_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_SNDBUF, clamp_int(bytes))
+    }
+
+    /// `SO_SNDBUF`'s value.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn send_buffer_size(&self) -> Result<usize, WsaError> {
+        Ok(self
+            .get_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_SNDBUF)?
+            .unsigned_abs() as usize)
+    }
+
+    /// `SO_KEEPALIVE`.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn set_keepalive(&self, on: bool) -> Result<(), WsaError> {
+        self.set_opt::<libc::c_int>(libc::SOL_SOCKET, libc::SO_KEEPALIVE, on.into())
+    }
+
+    /// `SO_ERROR`: the pending socket error, cleared by reading it.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if closed.
+    pub fn take_error(&self) -> Result<Option<WsaError>, WsaError> {
+        let e: libc::c_int = self.get_opt(libc::SOL_SOCKET, libc::SO_ERROR)?;
+        Ok((e != 0).then(|| WsaError::from_errno(e)))
+    }
+}
+
+fn clamp_int(v: usize) -> libc::c_int {
+    libc::c_int::try_from(v).unwrap_or(libc::c_int::MAX)
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        match engine::get() {
+            Ok(e) => e.close(&self.state),
+            Err(_) => {
+                let fd = self.state.fd();
+                if fd >= 0 {
+                    net::close(fd);
+                }
+            }
+        }
+    }
+}

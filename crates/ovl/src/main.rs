@@ -1,0 +1,2 @@
+//! `ovl`: serve, send and probe with the overlapped library.
+fn main() {}
