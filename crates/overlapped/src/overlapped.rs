@@ -174,10 +174,8 @@ impl OvState {
         self.status.store(status.0, Ordering::Release);
         self.busy.store(false, Ordering::Release);
         self.done.set();
-        if signal_event {
-            if let Some(e) = &self.event {
-                e.set();
-            }
+        if signal_event && let Some(e) = &self.event {
+            e.set();
         }
     }
 
@@ -186,17 +184,17 @@ impl OvState {
         if ptr.is_null() {
             return;
         }
+        use std::sync::atomic::{AtomicUsize, Ordering as O};
         // SAFETY: `set_mirror`'s contract: two aligned, writable words that outlive every
-        // operation posted with this record. Written as atomics so C code polling
-        // `Internal` (HasOverlappedIoCompleted) sees bytes before status.
-        unsafe {
-            let internal = &*ptr.cast::<std::sync::atomic::AtomicUsize>();
-            let high = &*ptr.add(1).cast::<std::sync::atomic::AtomicUsize>();
-            if let Some(b) = bytes {
-                high.store(b, std::sync::atomic::Ordering::Relaxed);
-            }
-            internal.store(status.0 as usize, std::sync::atomic::Ordering::Release);
+        // operation posted with this record. They are accessed as atomics so that C code
+        // polling `Internal` (HasOverlappedIoCompleted) sees the byte count first.
+        let internal = unsafe { AtomicUsize::from_ptr(ptr) };
+        // SAFETY: as above; the second word is `InternalHigh`.
+        let high = unsafe { AtomicUsize::from_ptr(ptr.wrapping_add(1)) };
+        if let Some(b) = bytes {
+            high.store(b, O::Relaxed);
         }
+        internal.store(status.0 as usize, O::Release);
     }
 
     /// The result now, without waiting.

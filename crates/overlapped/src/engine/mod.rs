@@ -150,14 +150,15 @@ impl Inflight {
     }
 
     fn remove(&mut self, user_data: u64) -> Option<Arc<dyn OpDyn>> {
-        let idx = (user_data & 0xFFFF_FFFF) as usize;
+        let idx32 = (user_data & 0xFFFF_FFFF) as u32;
+        let idx = idx32 as usize;
         let generation = (user_data >> 32) as u32;
         let slot = self.slots.get_mut(idx)?;
         if slot.0 != generation {
             return None;
         }
         let op = slot.1.take()?;
-        self.free.push(idx as u32);
+        self.free.push(idx32);
         Some(op)
     }
 }
@@ -558,21 +559,21 @@ impl Engine {
     }
 
     fn block(&self, w: &Arc<Waiter>, deadline: Option<Instant>) {
-        if self.in_kernel.load(Ordering::SeqCst) > 0 {
-            if let Some(driver) = self.ring.try_drive() {
-                w.driving.store(true, Ordering::SeqCst);
-                driver.set_reaper_notify(false);
-                if !w.is_notified() && self.reap(&driver) == 0 && !w.is_notified() {
-                    driver.wait(deadline);
-                }
-                w.driving.store(false, Ordering::SeqCst);
-                self.reap(&driver);
-                driver.set_reaper_notify(true);
-                self.reap(&driver);
-                drop(driver);
-                self.hand_off();
-                return;
+        if self.in_kernel.load(Ordering::SeqCst) > 0
+            && let Some(driver) = self.ring.try_drive()
+        {
+            w.driving.store(true, Ordering::SeqCst);
+            driver.set_reaper_notify(false);
+            if !w.is_notified() && self.reap(&driver) == 0 && !w.is_notified() {
+                driver.wait(deadline);
             }
+            w.driving.store(false, Ordering::SeqCst);
+            self.reap(&driver);
+            driver.set_reaper_notify(true);
+            self.reap(&driver);
+            drop(driver);
+            self.hand_off();
+            return;
         }
         self.idle.lock().push_back(Arc::clone(w));
         w.park(deadline);

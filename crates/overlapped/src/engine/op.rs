@@ -111,6 +111,9 @@ pub struct Completion<T> {
     pub output: T,
 }
 
+/// A finished operation's result and output.
+pub(crate) type Finished<T> = (Result<Transfer, crate::WsaError>, T);
+
 /// A routine closure as stored in the thread-local table.
 pub(crate) type Routine<T> = Box<dyn FnOnce(Completion<T>)>;
 
@@ -151,7 +154,7 @@ pub(crate) struct OpRecord<D: OpDesc> {
     /// The description; `None` once finished.
     desc: Mutex<Option<D>>,
     /// The result and output, waiting for the `Posted` handle or the routine.
-    output: Mutex<Option<(Result<Transfer, crate::WsaError>, D::Output)>>,
+    output: Mutex<Option<Finished<D::Output>>>,
     /// Finished (the output may have been taken since).
     finished: AtomicBool,
 }
@@ -172,7 +175,7 @@ pub(crate) trait OpDyn: Send + Sync {
 pub(crate) trait OutputSlot<T>: Send + Sync {
     fn ov(&self) -> &Arc<OvState>;
     fn is_finished(&self) -> bool;
-    fn take_output(&self) -> Option<(Result<Transfer, crate::WsaError>, T)>;
+    fn take_output(&self) -> Option<Finished<T>>;
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -295,7 +298,7 @@ impl<D: OpDesc> OutputSlot<D::Output> for OpRecord<D> {
         self.finished.load(Ordering::Acquire)
     }
 
-    fn take_output(&self) -> Option<(Result<Transfer, crate::WsaError>, D::Output)> {
+    fn take_output(&self) -> Option<Finished<D::Output>> {
         self.output.lock().take()
     }
 }

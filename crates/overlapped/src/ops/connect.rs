@@ -61,7 +61,7 @@ impl<B: IoBufs> Connect<B> {
             return Err(WsaError::WSAEISCONN);
         }
         let local = net::local_addr(sock.fd()).ok().and_then(|a| a.to_std());
-        if !local.is_some_and(|a| a.port() != 0) {
+        if local.is_none_or(|a| a.port() == 0) {
             return Err(WsaError::WSAEINVAL);
         }
         if self.to.ip().is_unspecified() || self.to.port() == 0 {

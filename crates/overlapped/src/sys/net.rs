@@ -8,6 +8,12 @@ use std::os::fd::RawFd;
 
 use crate::error::{cvt, cvt_size};
 
+// AF_INET (2) and AF_INET6 (10) fit in sa_family_t (u16).
+#[allow(clippy::cast_possible_truncation)]
+const AF_INET: libc::sa_family_t = libc::AF_INET as libc::sa_family_t;
+#[allow(clippy::cast_possible_truncation)]
+const AF_INET6: libc::sa_family_t = libc::AF_INET6 as libc::sa_family_t;
+
 /// A socket address in the kernel's format.
 #[derive(Clone, Copy)]
 pub(crate) struct RawAddr {
@@ -37,7 +43,7 @@ impl RawAddr {
         match addr {
             SocketAddr::V4(a) => {
                 let sin = libc::sockaddr_in {
-                    sin_family: libc::AF_INET as libc::sa_family_t,
+                    sin_family: AF_INET,
                     sin_port: a.port().to_be(),
                     sin_addr: libc::in_addr {
                         s_addr: u32::from_ne_bytes(a.ip().octets()),
@@ -50,7 +56,7 @@ impl RawAddr {
             }
             SocketAddr::V6(a) => {
                 let sin6 = libc::sockaddr_in6 {
-                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                    sin6_family: AF_INET6,
                     sin6_port: a.port().to_be(),
                     sin6_flowinfo: a.flowinfo(),
                     sin6_addr: libc::in6_addr {
@@ -66,7 +72,7 @@ impl RawAddr {
         raw
     }
 
-    pub(crate) fn to_std(&self) -> Option<SocketAddr> {
+    pub(crate) fn to_std(self) -> Option<SocketAddr> {
         match i32::from(self.storage.ss_family) {
             libc::AF_INET if self.len as usize >= mem::size_of::<libc::sockaddr_in>() => {
                 // SAFETY: the family says the storage holds a sockaddr_in, and it is long enough.

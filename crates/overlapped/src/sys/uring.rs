@@ -115,10 +115,11 @@ impl Ring {
         for _ in 0..64 {
             // SAFETY: the `sq` lock gives this thread exclusive use of the submission
             // queue; the SubmissionQueue is dropped (and synced) before the lock.
-            let pushed = unsafe {
-                let mut sq = self.ring.submission_shared();
-                sq.push(&entry).is_ok()
-            };
+            let mut sq = unsafe { self.ring.submission_shared() };
+            // SAFETY: the entry's pointers are valid until its result is reaped (the
+            // contract of `push`; cancels and no-ops carry no pointers).
+            let pushed = unsafe { sq.push(&entry) }.is_ok();
+            drop(sq);
             if pushed {
                 return self.submit_all();
             }
