@@ -90,7 +90,23 @@ impl Drop for ThreadCtx {
     }
 }
 
+#[cfg(not(loom))]
 std::thread_local! {
+    static CTX: ThreadCtx = ThreadCtx {
+        apc: Arc::new(ApcQueue {
+            queue: Mutex::new(VecDeque::new()),
+            alertable: AtomicBool::new(false),
+            dead: AtomicBool::new(false),
+            waiter: wait::current(),
+        }),
+        routines: RefCell::new(HashMap::new()),
+        next_token: Cell::new(1),
+        running: RefCell::new(Vec::new()),
+    };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
     static CTX: ThreadCtx = ThreadCtx {
         apc: Arc::new(ApcQueue {
             queue: Mutex::new(VecDeque::new()),

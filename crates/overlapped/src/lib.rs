@@ -75,6 +75,9 @@ mod socket;
 mod sync;
 mod sys;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+
 pub use alertable::{SleepOutcome, sleep, sleep_alertable};
 pub use buf::{BufList, IoBuf, IoBufMut, IoBufs, IoBufsMut, RawBuf};
 pub use engine::op::Completion;

@@ -6,15 +6,15 @@
 //! wrapped so that poisoning is ignored: a panic in user code never runs while an engine
 //! lock is held, so a poisoned lock still guards consistent data.
 
-#[cfg(not(loom))]
+// Reference counting stays std's in both modes: the engine needs `Arc<dyn Trait>` and
+// `self: Arc<Self>`, which loom's `Arc` cannot express; the handoffs themselves live in
+// the atomics, locks and condvars below.
 pub(crate) use std::sync::Arc;
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{
     AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
 };
 
-#[cfg(loom)]
-pub(crate) use loom::sync::Arc;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{
     AtomicBool, AtomicI32, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
@@ -47,8 +47,8 @@ impl<T> Mutex<T> {
     pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         match self.0.try_lock() {
             Ok(g) => Some(g),
-            Err(imp::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(imp::TryLockError::WouldBlock) => None,
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
         }
     }
 }

@@ -87,7 +87,7 @@ static NEXT_SOCKET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64:
 impl SocketState {
     pub(crate) fn new(fd: RawFd, family: i32, ty: i32) -> Arc<Self> {
         Arc::new(Self {
-            id: NEXT_SOCKET.fetch_add(1, Ordering::Relaxed),
+            id: NEXT_SOCKET.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             fd: AtomicI32::new(fd),
             read_q: Mutex::default(),
             write_q: Mutex::default(),

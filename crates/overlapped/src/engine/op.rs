@@ -178,13 +178,14 @@ pub(crate) trait OutputSlot<T>: Send + Sync {
     fn take_output(&self) -> Option<Finished<T>>;
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Operation ids (plain counter, not a handoff: std's atomic in every mode).
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl<D: OpDesc> OpRecord<D> {
     pub(crate) fn new(desc: D, ov: Arc<OvState>, notify: Notify, sock: Arc<SocketState>) -> Self {
         Self {
             core: OpCore {
-                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
                 ov,
                 notify,
                 sock: Mutex::new(sock),

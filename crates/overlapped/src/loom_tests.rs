@@ -1,0 +1,103 @@
+//! Model checks of the cross-thread handoffs, run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p overlapped --lib --release loom`.
+//!
+//! Under `cfg(loom)` every lock, condvar and atomic of the handoff code comes from loom
+//! (`crate::sync`), and loom explores every interleaving of the threads below. The
+//! io_uring engine is not started in these models, so `engine::block` parks on the
+//! waiter; the driver path is covered by the integration tests.
+
+use std::time::Duration;
+
+use crate::alertable::{self, Apc, SleepOutcome};
+use crate::event::{Event, WaitOutcome, wait_any};
+
+/// A set from another thread always releases a wait that is blocked or about to block
+/// (no lost wake-up between "check the event" and "park").
+#[test]
+fn loom_event_set_wakes_waiter() {
+    loom::model(|| {
+        let ev = Event::new_manual();
+        let setter = ev.clone();
+        let t = loom::thread::spawn(move || setter.set());
+        assert_eq!(wait_any(&[&ev], None, false), Ok(WaitOutcome::Signaled(0)));
+        t.join().unwrap();
+    });
+}
+
+/// An auto-reset event set once releases exactly one of two waiters; the second set
+/// releases the other.
+#[test]
+fn loom_auto_reset_releases_one_per_set() {
+    loom::model(|| {
+        let ev = Event::new_auto();
+        let e1 = ev.clone();
+        let waiter = loom::thread::spawn(move || wait_any(&[&e1], None, false));
+        ev.set();
+        let me = wait_any(&[&ev], Some(Duration::ZERO), false).unwrap();
+        if me == WaitOutcome::Timeout {
+            // The other thread took the signal: it must return Signaled.
+            assert_eq!(waiter.join().unwrap(), Ok(WaitOutcome::Signaled(0)));
+        } else {
+            // We took it: the other thread needs a second set.
+            assert_eq!(me, WaitOutcome::Signaled(0));
+            ev.set();
+            assert_eq!(waiter.join().unwrap(), Ok(WaitOutcome::Signaled(0)));
+        }
+        assert!(!ev.is_set(), "each release consumed one set");
+    });
+}
+
+/// A routine pushed from another thread wakes the owner's alertable sleep and runs on
+/// the owner's thread, once.
+#[test]
+fn loom_routine_push_wakes_alertable_sleep() {
+    loom::model(|| {
+        let queue = alertable::current_queue();
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let r2 = std::sync::Arc::clone(&ran);
+        let owner = std::thread::current().id();
+        let t = loom::thread::spawn(move || {
+            queue.push(Apc {
+                socket: 1,
+                run: Box::new(move || {
+                    assert_eq!(
+                        std::thread::current().id(),
+                        owner,
+                        "ran on the issuing thread"
+                    );
+                    r2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }),
+            });
+        });
+        assert_eq!(alertable::sleep_alertable(None), SleepOutcome::IoCompletion);
+        t.join().unwrap();
+        assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 1);
+    });
+}
+
+/// A non-alertable wait never runs a routine, even when one is queued meanwhile.
+#[test]
+fn loom_non_alertable_wait_never_runs_routines() {
+    loom::model(|| {
+        let queue = alertable::current_queue();
+        let ev = Event::new_manual();
+        let e2 = ev.clone();
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let r2 = std::sync::Arc::clone(&ran);
+        let t = loom::thread::spawn(move || {
+            queue.push(Apc {
+                socket: 1,
+                run: Box::new(move || r2.store(true, std::sync::atomic::Ordering::SeqCst)),
+            });
+            e2.set();
+        });
+        assert_eq!(wait_any(&[&ev], None, false), Ok(WaitOutcome::Signaled(0)));
+        t.join().unwrap();
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+        assert_eq!(
+            alertable::sleep_alertable(Some(Duration::ZERO)),
+            SleepOutcome::IoCompletion
+        );
+        assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+    });
+}
