@@ -23,8 +23,9 @@ pub(crate) struct Waiter {
     notified: AtomicBool,
     /// The owner is the driver, blocked (or about to block) in the backend's wait.
     pub(crate) driving: AtomicBool,
-    /// Protects the sleep on `cv` against a notification racing it.
-    lock: Mutex<()>,
+    /// True while the owner sleeps on `cv`; protects that sleep against a racing
+    /// notification (and spares a futex wake-up when nobody sleeps).
+    lock: Mutex<bool>,
     cv: Condvar,
 }
 
@@ -51,25 +52,29 @@ impl Waiter {
         if self.driving.load(Ordering::SeqCst) {
             crate::engine::wake_driver();
         }
-        let _guard = self.lock.lock();
-        self.cv.notify_one();
+        let parked = self.lock.lock();
+        if *parked {
+            self.cv.notify_one();
+        }
     }
 
     /// Sleeps until notified or `deadline`.
     pub(crate) fn park(&self, deadline: Option<Instant>) {
         let mut guard = self.lock.lock();
+        *guard = true;
         while !self.notified.load(Ordering::SeqCst) {
             match deadline {
                 None => guard = self.cv.wait(guard),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
-                        return;
+                        break;
                     }
                     guard = self.cv.wait_timeout(guard, d - now);
                 }
             }
         }
+        *guard = false;
     }
 }
 

@@ -142,6 +142,14 @@ impl Ring {
         }
     }
 
+    /// Whether the kernel holds completions that did not fit in the CQ.
+    fn cq_overflowed(&self) -> bool {
+        let _guard = self.sq.lock();
+        // SAFETY: the `sq` lock gives exclusive use of the submission queue; only its
+        // flags are read.
+        unsafe { self.ring.submission_shared() }.cq_overflow()
+    }
+
     /// Takes the driver token if nobody holds it.
     pub(crate) fn try_drive(&self) -> Option<Driver<'_>> {
         self.cq.try_lock().map(|guard| Driver {
@@ -269,6 +277,12 @@ impl Driver<'_> {
                 batch.extend(cq.map(|c: cqueue::Entry| (c.user_data(), c.result(), c.flags())));
             }
             if batch.is_empty() {
+                // Completions beyond the CQ's size wait in the kernel's overflow list
+                // (FEAT_NODROP); an enter flushes them back into the CQ.
+                if self.ring.cq_overflowed() {
+                    let _ = self.ring.ring.submitter().submit();
+                    continue;
+                }
                 return count;
             }
             for &(user_data, res, flags) in &batch {
