@@ -85,9 +85,9 @@ pub use engine::{BackendInfo, probe};
 pub use error::{NtStatus, WsaError, win32};
 pub use event::{Event, MAXIMUM_WAIT_EVENTS, WaitOutcome, wait_all, wait_any};
 pub use ops::{
-    Accept, Accepted, Connect, Ioctl, IoctlOutput, Posted, Received, Recv, RecvFrom, Send, SendTo,
-    Status,
+    Accept, Accepted, AddressHook, Connect, Ioctl, IoctlOutput, IoctlRequest, Posted, Received,
+    Recv, RecvFrom, Send, SendTo, Status, WaitReady,
 };
 pub use overlapped::{Overlapped, Transfer};
-pub use socket::{Family, Kind, Shutdown, Socket};
+pub use socket::{Family, Kind, PollEntry, Readiness, Shutdown, Socket, poll};
 pub use sys::uring::Features;

@@ -43,10 +43,11 @@ use wait::Waiter;
 /// The per-socket state the engine keeps: descriptor, queues and Winsock-level flags.
 pub(crate) struct SocketState {
     pub(crate) id: u64,
-    /// The descriptor; -1 once closed. Changed only under both queue locks.
+    /// The descriptor; -1 once closed. Changed only under all three queue locks.
     fd: AtomicI32,
     read_q: Mutex<OpQueue>,
     write_q: Mutex<OpQueue>,
+    poll_q: Mutex<OpQueue>,
     pub(crate) family: i32,
     pub(crate) ty: i32,
     /// `FIONBIO`: applies to the synchronous calls only.
@@ -59,6 +60,9 @@ pub(crate) struct SocketState {
     pub(crate) listening: AtomicBool,
     /// A ConnectEx is pending.
     pub(crate) connecting: AtomicBool,
+    /// `SO_RCVTIMEO` / `SO_SNDTIMEO` of the synchronous calls, in ms (0 = none).
+    pub(crate) read_timeout_ms: std::sync::atomic::AtomicU32,
+    pub(crate) write_timeout_ms: std::sync::atomic::AtomicU32,
     /// This socket is the target of a pending AcceptEx: the listener and the op's id.
     pub(crate) accept_link: Mutex<Option<(Arc<SocketState>, u64)>>,
 }
@@ -91,6 +95,7 @@ impl SocketState {
             fd: AtomicI32::new(fd),
             read_q: Mutex::default(),
             write_q: Mutex::default(),
+            poll_q: Mutex::default(),
             family,
             ty,
             nonblocking: AtomicBool::new(false),
@@ -99,6 +104,8 @@ impl SocketState {
             shut_write: AtomicBool::new(false),
             listening: AtomicBool::new(false),
             connecting: AtomicBool::new(false),
+            read_timeout_ms: std::sync::atomic::AtomicU32::new(0),
+            write_timeout_ms: std::sync::atomic::AtomicU32::new(0),
             accept_link: Mutex::new(None),
         })
     }
@@ -115,7 +122,8 @@ impl SocketState {
     fn queue(&self, kind: QueueKind) -> &Mutex<OpQueue> {
         match kind {
             QueueKind::Write => &self.write_q,
-            _ => &self.read_q,
+            QueueKind::Poll => &self.poll_q,
+            QueueKind::Read | QueueKind::Direct => &self.read_q,
         }
     }
 
@@ -267,6 +275,7 @@ impl Engine {
         desc: D,
         notify: Notify,
     ) -> Result<Started<D>, WsaError> {
+        let _scope = op::DeferScope::enter();
         let previous = match ov.state.begin() {
             Ok(p) => p,
             Err(e) => {
@@ -429,6 +438,7 @@ impl Engine {
 
     /// Handles one reaped result.
     fn on_cqe(&self, user_data: u64, res: i32) {
+        let _scope = op::DeferScope::enter();
         let Some(op) = self.inflight.lock().remove(user_data) else {
             return;
         };
@@ -489,8 +499,9 @@ impl Engine {
 
     /// Cancels the operations on `sock` that `filter` selects; returns how many.
     pub(crate) fn cancel(&self, sock: &SocketState, filter: &dyn Fn(&op::OpCore) -> bool) -> usize {
+        let _scope = op::DeferScope::enter();
         let mut count = 0;
-        for kind in [QueueKind::Read, QueueKind::Write] {
+        for kind in [QueueKind::Read, QueueKind::Write, QueueKind::Poll] {
             let mut q = sock.queue(kind).lock();
             let mut i = 0;
             while i < q.ops.len() {
@@ -520,11 +531,13 @@ impl Engine {
 
     /// Closes the socket: every pending operation completes aborted through its own
     /// notification; the descriptor is released at once.
-    pub(crate) fn close(&self, sock: &SocketState) {
+    pub(crate) fn close(&self, sock: &SocketState, release_fd: bool) {
+        let _scope = op::DeferScope::enter();
         let mut finished = Vec::new();
         let mut rq = sock.read_q.lock();
         let mut wq = sock.write_q.lock();
-        for q in [&mut *rq, &mut *wq] {
+        let mut pq = sock.poll_q.lock();
+        for q in [&mut *rq, &mut *wq, &mut *pq] {
             q.closed = true;
             let armed = q.armed;
             let mut keep = None;
@@ -541,11 +554,22 @@ impl Engine {
             }
             q.ops.extend(keep);
         }
-        let fd = sock.fd.swap(-1, Ordering::AcqRel);
+        let fd = if release_fd {
+            sock.fd.swap(-1, Ordering::AcqRel)
+        } else {
+            sock.fd()
+        };
+        drop(pq);
         drop(wq);
         drop(rq);
         if fd >= 0 {
-            sys::net::close(fd);
+            if release_fd {
+                sys::net::close(fd);
+            } else {
+                // Wake threads blocked in synchronous calls on this socket; the
+                // descriptor itself is released by the owner's drop.
+                let _ = sys::net::shutdown(fd, libc::SHUT_RDWR);
+            }
         }
         for op in finished {
             let status = op.abort_status();

@@ -30,6 +30,8 @@ pub(crate) enum QueueKind {
     Read,
     /// Sends and connects: sent in posting order.
     Write,
+    /// Readiness waits: a queue of their own, so they never hold up receives.
+    Poll,
     /// Completes in user space at once (ioctls): no queue.
     Direct,
 }
@@ -117,6 +119,9 @@ pub(crate) type Finished<T> = (Result<Transfer, crate::WsaError>, T);
 /// A routine closure as stored in the thread-local table.
 pub(crate) type Routine<T> = Box<dyn FnOnce(Completion<T>)>;
 
+/// A completion callback, boxed with its output type erased.
+pub(crate) type Callback = Box<dyn FnOnce(Box<dyn Any + Send>) + Send>;
+
 /// How an operation notifies.
 pub(crate) enum Notify {
     /// Through its overlapped record (event or record signal); the output waits in the
@@ -124,6 +129,58 @@ pub(crate) enum Notify {
     Record,
     /// Through a completion routine run on the issuing thread.
     Routine { queue: Arc<ApcQueue>, token: u64 },
+    /// Through a callback run on the completing thread once the engine's locks are
+    /// released (see [`defer`]).
+    Callback(Mutex<Option<Callback>>),
+}
+
+std::thread_local! {
+    /// Callbacks finished under engine locks, run when the outermost [`DeferScope`]
+    /// of this thread ends.
+    static DEFERRED: std::cell::RefCell<Vec<Box<dyn FnOnce()>>> = const { std::cell::RefCell::new(Vec::new()) };
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks an engine entry point: callbacks finished inside it run when the outermost
+/// scope ends, after every engine lock taken inside has been released.
+pub(crate) struct DeferScope(());
+
+impl DeferScope {
+    pub(crate) fn enter() -> Self {
+        DEPTH.with(|d| d.set(d.get() + 1));
+        Self(())
+    }
+}
+
+impl Drop for DeferScope {
+    fn drop(&mut self) {
+        let depth = DEPTH.with(|d| {
+            let v = d.get() - 1;
+            d.set(v);
+            v
+        });
+        if depth > 0 {
+            return;
+        }
+        loop {
+            let batch = DEFERRED.with(|q| std::mem::take(&mut *q.borrow_mut()));
+            if batch.is_empty() {
+                return;
+            }
+            for f in batch {
+                f();
+            }
+        }
+    }
+}
+
+/// Runs `f` now if no engine lock can be held, else when the outermost scope ends.
+fn defer(f: Box<dyn FnOnce()>) {
+    if DEPTH.with(|d| d.get()) == 0 {
+        f();
+    } else {
+        DEFERRED.with(|q| q.borrow_mut().push(f));
+    }
 }
 
 /// Why an operation is being cancelled.
@@ -229,6 +286,22 @@ impl<D: OpDesc> OpRecord<D> {
     }
 }
 
+impl<D: OpDesc> OpRecord<D> {
+    /// Hands the output to the callback of a callback-mode operation.
+    fn run_callback(&self) {
+        let Notify::Callback(slot) = &self.core.notify else {
+            return;
+        };
+        let Some(callback) = slot.lock().take() else {
+            return;
+        };
+        let Some((result, output)) = self.output.lock().take() else {
+            return;
+        };
+        callback(Box::new(Completion { result, output }));
+    }
+}
+
 impl<D: OpDesc> OpDyn for OpRecord<D> {
     fn core(&self) -> &OpCore {
         &self.core
@@ -277,6 +350,11 @@ impl<D: OpDesc> OpDyn for OpRecord<D> {
         self.core
             .ov
             .complete(outcome.status, outcome.bytes, outcome.flags, !routine);
+        if let Notify::Callback(_) = &self.core.notify {
+            let rec = Arc::clone(&self);
+            defer(Box::new(move || rec.run_callback()));
+            return;
+        }
         if let Notify::Routine { queue, token } = &self.core.notify {
             let socket = self.core.sock.lock().id;
             let token = *token;
@@ -302,6 +380,17 @@ impl<D: OpDesc> OutputSlot<D::Output> for OpRecord<D> {
     fn take_output(&self) -> Option<Finished<D::Output>> {
         self.output.lock().take()
     }
+}
+
+/// Boxes a completion callback, erasing its output type.
+pub(crate) fn box_callback<T: std::marker::Send + 'static>(
+    f: impl FnOnce(Completion<T>) + std::marker::Send + 'static,
+) -> Callback {
+    Box::new(move |any: Box<dyn Any + std::marker::Send>| {
+        if let Ok(c) = any.downcast::<Completion<T>>() {
+            f(*c);
+        }
+    })
 }
 
 /// Boxes a routine for the thread-local table.

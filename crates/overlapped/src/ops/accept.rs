@@ -32,12 +32,24 @@ use crate::sys::{SysOp, net};
 /// println!("{} bytes from {:?}", result?.bytes, accepted.remote);
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
 pub struct Accept<B = Vec<u8>> {
     listener: Arc<SocketState>,
     acceptor: Arc<SocketState>,
     buf: Option<B>,
+    hook: Option<AddressHook>,
 }
+
+impl<B> std::fmt::Debug for Accept<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accept")
+            .field("listener", &self.listener)
+            .field("acceptor", &self.acceptor)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Receives the local and remote addresses of a finished accept, before it notifies.
+pub type AddressHook = Box<dyn FnOnce(Option<SocketAddr>, Option<SocketAddr>) + std::marker::Send>;
 
 /// What an [`Accept`] gives back.
 #[derive(Debug)]
@@ -57,6 +69,7 @@ impl Accept<Vec<u8>> {
             listener: Arc::clone(&listener.state),
             acceptor: Arc::clone(&acceptor.state),
             buf: None,
+            hook: None,
         }
     }
 }
@@ -69,7 +82,20 @@ impl<B: IoBufMut> Accept<B> {
             listener: self.listener,
             acceptor: self.acceptor,
             buf: Some(buf),
+            hook: self.hook,
         }
+    }
+
+    /// Calls `hook` with the local and remote addresses (or `None`s on failure) when the
+    /// accept finishes, *before* its notification is delivered: how the C ABI writes
+    /// `AcceptEx`'s address blocks into the caller's buffer in time for
+    /// `GetAcceptExSockaddrs`. Default: none.
+    pub fn on_addresses(
+        mut self,
+        hook: impl FnOnce(Option<SocketAddr>, Option<SocketAddr>) + std::marker::Send + 'static,
+    ) -> Self {
+        self.hook = Some(Box::new(hook));
+        self
     }
 
     posting_methods!(Accepted<B>);
@@ -115,6 +141,7 @@ impl<B: IoBufMut> Accept<B> {
             msg: MsgHdr::zeroed(),
             addr: net::RawAddr::zeroed(),
             receiving: false,
+            hook: self.hook,
         };
         Ok((listener, desc))
     }
@@ -129,6 +156,7 @@ pub(crate) struct AcceptDesc<B> {
     addr: net::RawAddr,
     /// Accepted; now waiting for the first data on the acceptor.
     receiving: bool,
+    hook: Option<AddressHook>,
 }
 
 // SAFETY: iovecs point at the user's buffer (`B: Send`) and are only used by the record.
@@ -244,6 +272,9 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
         } else {
             (None, None)
         };
+        if let Some(hook) = self.hook {
+            hook(local, remote);
+        }
         Accepted {
             buf: self.buf,
             local,

@@ -16,12 +16,14 @@
 mod accept;
 mod connect;
 mod ioctl;
+mod ready;
 mod recv;
 mod send;
 
-pub use accept::{Accept, Accepted};
+pub use accept::{Accept, Accepted, AddressHook};
 pub use connect::Connect;
-pub use ioctl::{Ioctl, IoctlOutput};
+pub use ioctl::{Ioctl, IoctlOutput, IoctlRequest};
+pub use ready::WaitReady;
 pub use recv::{Received, Recv, RecvFrom};
 pub use send::{Send, SendTo};
 
@@ -156,6 +158,23 @@ pub(crate) fn post_with_routine<D: OpDesc>(
     })
 }
 
+/// Posts `desc` on `sock` with its result going to `callback` on the completing thread.
+pub(crate) fn post_with_callback<D: OpDesc>(
+    sock: &Arc<SocketState>,
+    ov: &Overlapped,
+    desc: D,
+    callback: impl FnOnce(Completion<D::Output>) + std::marker::Send + 'static,
+) -> Result<Status, WsaError> {
+    let engine = engine::get()?;
+    let notify = engine::op::Notify::Callback(crate::sync::Mutex::new(Some(
+        engine::op::box_callback(callback),
+    )));
+    Ok(match engine.start(sock, ov, desc, notify)? {
+        Started::Immediate(t, _) => Status::Immediate(t),
+        Started::Pending(_) => Status::Pending,
+    })
+}
+
 /// The posting methods every operation builder has.
 macro_rules! posting_methods {
     ($output:ty) => {
@@ -184,6 +203,23 @@ macro_rules! posting_methods {
         ) -> Result<$crate::ops::Status, $crate::WsaError> {
             let (sock, desc) = self.into_desc()?;
             $crate::ops::post_with_routine(&sock, ov, desc, routine)
+        }
+
+        /// Posts the operation with a callback that runs on whichever thread completes
+        /// it (possibly the posting thread, before this call returns), after the
+        /// engine's locks are released. The callback must not block: it runs on the
+        /// thread that reaps completions for everybody. The record's event is
+        /// signalled too. This is the delivery that completion ports and futures build on.
+        ///
+        /// # Errors
+        /// As [`post`](Self::post); the callback is dropped unrun.
+        pub fn post_with_callback(
+            self,
+            ov: &$crate::Overlapped,
+            callback: impl FnOnce($crate::Completion<$output>) + std::marker::Send + 'static,
+        ) -> Result<$crate::ops::Status, $crate::WsaError> {
+            let (sock, desc) = self.into_desc()?;
+            $crate::ops::post_with_callback(&sock, ov, desc, callback)
         }
     };
 }

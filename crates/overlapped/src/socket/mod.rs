@@ -224,12 +224,28 @@ impl Socket {
     }
 
     /// Waits for readiness in a synchronous call, or fails with `WSAEWOULDBLOCK` in
-    /// non-blocking mode.
+    /// non-blocking mode, or `WSAETIMEDOUT` after the socket's timeout for that direction.
     fn block_on(&self, fd: RawFd, events: i16) -> Result<(), WsaError> {
         if self.state.nonblocking.load(Ordering::Acquire) {
             return Err(WsaError::WSAEWOULDBLOCK);
         }
-        net::poll_one(fd, events, -1)?;
+        let ms = if events == libc::POLLOUT {
+            self.state
+                .write_timeout_ms
+                .load(std::sync::atomic::Ordering::Acquire)
+        } else {
+            self.state
+                .read_timeout_ms
+                .load(std::sync::atomic::Ordering::Acquire)
+        };
+        let timeout = if ms == 0 {
+            -1
+        } else {
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        };
+        if net::poll_one(fd, events, timeout)? == 0 {
+            return Err(WsaError::WSAETIMEDOUT);
+        }
         Ok(())
     }
 
@@ -401,6 +417,73 @@ impl Socket {
         self.state.nonblocking.store(on, Ordering::Release);
     }
 
+    /// `SO_RCVTIMEO`: how long a synchronous receive (or `accept`) waits before failing
+    /// with `WSAETIMEDOUT` (`None` = forever). Overlapped receives ignore it, as on Windows.
+    pub fn set_read_timeout(&self, timeout: Option<Duration>) {
+        self.state
+            .read_timeout_ms
+            .store(timeout_ms(timeout), std::sync::atomic::Ordering::Release);
+    }
+
+    /// `SO_RCVTIMEO`'s value.
+    pub fn read_timeout(&self) -> Option<Duration> {
+        from_ms(
+            self.state
+                .read_timeout_ms
+                .load(std::sync::atomic::Ordering::Acquire),
+        )
+    }
+
+    /// `SO_SNDTIMEO`: as [`Socket::set_read_timeout`], for synchronous sends.
+    pub fn set_write_timeout(&self, timeout: Option<Duration>) {
+        self.state
+            .write_timeout_ms
+            .store(timeout_ms(timeout), std::sync::atomic::Ordering::Release);
+    }
+
+    /// `SO_SNDTIMEO`'s value.
+    pub fn write_timeout(&self) -> Option<Duration> {
+        from_ms(
+            self.state
+                .write_timeout_ms
+                .load(std::sync::atomic::Ordering::Acquire),
+        )
+    }
+
+    /// Sets any socket option by its **Linux** level and name, from raw bytes: the
+    /// escape hatch for options without a typed setter.
+    ///
+    /// # Errors
+    /// The kernel's error (`WSAENOPROTOOPT` for an unknown option, `WSAEFAULT` for a
+    /// bad length).
+    pub fn set_option_bytes(&self, level: i32, name: i32, value: &[u8]) -> Result<(), WsaError> {
+        let len = libc::socklen_t::try_from(value.len()).map_err(|_| WsaError::WSAEFAULT)?;
+        // SAFETY: `value` is a live slice of `len` bytes.
+        let r = unsafe { libc::setsockopt(self.fd()?, level, name, value.as_ptr().cast(), len) };
+        crate::error::cvt(r).map(drop).map_err(WsaError::from)
+    }
+
+    /// Reads any socket option by its Linux level and name into `out`; returns the
+    /// length the kernel wrote.
+    ///
+    /// # Errors
+    /// As [`Socket::set_option_bytes`].
+    pub fn option_bytes(&self, level: i32, name: i32, out: &mut [u8]) -> Result<usize, WsaError> {
+        let mut len = libc::socklen_t::try_from(out.len()).map_err(|_| WsaError::WSAEFAULT)?;
+        // SAFETY: `out` is a live, writable slice of `len` bytes.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd()?,
+                level,
+                name,
+                out.as_mut_ptr().cast(),
+                &raw mut len,
+            )
+        };
+        crate::error::cvt(r).map_err(WsaError::from)?;
+        Ok(len as usize)
+    }
+
     /// The local address (`getsockname`).
     ///
     /// # Errors
@@ -476,6 +559,17 @@ impl Socket {
     /// Closes the socket (`closesocket`); see the type's `# Cancellation`.
     pub fn close(self) {
         drop(self);
+    }
+
+    /// Does what closing does to operations, through a shared reference: every pending
+    /// operation completes aborted, new ones fail with `WSAENOTSOCK`, and threads blocked
+    /// in synchronous calls on it wake up (the connection is shut down). The descriptor
+    /// itself is released when the `Socket` is dropped. This is how a `closesocket`
+    /// from one thread wakes another thread blocked in `accept`.
+    pub fn abort(&self) {
+        if let Ok(e) = engine::get() {
+            e.close(&self.state, false);
+        }
     }
 
     fn set_opt<T: Copy>(&self, level: i32, name: i32, value: T) -> Result<(), WsaError> {
@@ -596,6 +690,88 @@ impl Socket {
     }
 }
 
+fn timeout_ms(t: Option<Duration>) -> u32 {
+    t.map_or(0, |d| {
+        u32::try_from(d.as_millis()).unwrap_or(u32::MAX).max(1)
+    })
+}
+
+fn from_ms(ms: u32) -> Option<Duration> {
+    (ms != 0).then(|| Duration::from_millis(ms.into()))
+}
+
+/// Readiness conditions for [`poll`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readiness {
+    /// Data (or a connection, or end of stream) can be read.
+    pub read: bool,
+    /// Data can be written (or a connect finished).
+    pub write: bool,
+    /// Urgent (out-of-band) data is there.
+    pub priority: bool,
+    /// An error is pending (reported whether asked for or not).
+    pub error: bool,
+    /// The peer hung up (reported whether asked for or not).
+    pub hangup: bool,
+}
+
+/// One socket for [`poll`]: what to wait for, and what was found.
+#[derive(Debug)]
+pub struct PollEntry<'a> {
+    /// The socket.
+    pub socket: &'a Socket,
+    /// What to wait for.
+    pub interest: Readiness,
+    /// What was found (filled in by [`poll`]).
+    pub ready: Readiness,
+}
+
+/// Waits until one of the sockets is ready as asked, or `timeout` passes (`None` =
+/// forever); returns how many are ready (`select` / `WSAPoll`).
+///
+/// # Errors
+/// `WSAEINVAL` for more entries than the kernel takes; `WSAENOTSOCK` if one is closed.
+pub fn poll(entries: &mut [PollEntry<'_>], timeout: Option<Duration>) -> Result<usize, WsaError> {
+    let mut fds = Vec::with_capacity(entries.len());
+    for e in entries.iter() {
+        let mut events = 0;
+        if e.interest.read {
+            events |= libc::POLLIN;
+        }
+        if e.interest.write {
+            events |= libc::POLLOUT;
+        }
+        if e.interest.priority {
+            events |= libc::POLLPRI;
+        }
+        fds.push(libc::pollfd {
+            fd: e.socket.fd()?,
+            events,
+            revents: 0,
+        });
+    }
+    let ms = timeout.map_or(-1, |d| i32::try_from(d.as_millis()).unwrap_or(i32::MAX));
+    let nfds = libc::nfds_t::try_from(fds.len()).map_err(|_| WsaError::WSAEINVAL)?;
+    let n = loop {
+        // SAFETY: `fds` is a live array of `nfds` pollfd records.
+        match crate::error::cvt(unsafe { libc::poll(fds.as_mut_ptr(), nfds, ms) }) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    for (e, p) in entries.iter_mut().zip(&fds) {
+        e.ready = Readiness {
+            read: p.revents & libc::POLLIN != 0,
+            write: p.revents & libc::POLLOUT != 0,
+            priority: p.revents & libc::POLLPRI != 0,
+            error: p.revents & libc::POLLERR != 0,
+            hangup: p.revents & libc::POLLHUP != 0,
+        };
+    }
+    Ok(n.unsigned_abs() as usize)
+}
+
 fn clamp_int(v: usize) -> libc::c_int {
     libc::c_int::try_from(v).unwrap_or(libc::c_int::MAX)
 }
@@ -603,7 +779,7 @@ fn clamp_int(v: usize) -> libc::c_int {
 impl Drop for Socket {
     fn drop(&mut self) {
         match engine::get() {
-            Ok(e) => e.close(&self.state),
+            Ok(e) => e.close(&self.state, true),
             Err(_) => {
                 let fd = self.state.fd();
                 if fd >= 0 {
