@@ -27,6 +27,10 @@ pub enum Ioctl {
         /// Time between probes.
         interval: Duration,
     },
+    /// A request the caller has already carried out (the C ABI's extension-function
+    /// query): completes at once with success and 0 bytes, so that, posted, it still
+    /// delivers the notification Windows delivers for a synchronous success.
+    Done,
     /// Any other control code: fails with `WSAEOPNOTSUPP` (posted with an overlapped
     /// record, it pends and then completes with that error, as on Windows).
     Unsupported(u32),
@@ -116,6 +120,7 @@ fn run(sock: &SocketState, ioctl: Ioctl) -> Result<IoctlOutput, NtStatus> {
             }
             Ok(IoctlOutput::None)
         }
+        Ioctl::Done => Ok(IoctlOutput::None),
         Ioctl::Unsupported(_) => Err(NtStatus::NOT_SUPPORTED),
     }
 }

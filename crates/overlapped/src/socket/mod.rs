@@ -484,6 +484,11 @@ impl Socket {
         Ok(len as usize)
     }
 
+    /// Whether the synchronous calls are in non-blocking mode (`FIONBIO`).
+    pub fn is_nonblocking(&self) -> bool {
+        self.state.nonblocking.load(Ordering::Acquire)
+    }
+
     /// The local address (`getsockname`).
     ///
     /// # Errors

@@ -1,0 +1,110 @@
+//! Windows socket addresses (`AF_INET6` = 23, `sin_addr.S_un.S_addr`) to and from
+//! `std::net::SocketAddr`.
+
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use overlapped::WsaError;
+
+use crate::types::{c, sockaddr_in, sockaddr_in6};
+
+/// Reads a Windows `sockaddr` of `len` bytes.
+///
+/// # Safety
+/// `ptr` must be null or point to `len` readable bytes.
+pub(crate) unsafe fn read(ptr: *const u8, len: i32) -> Result<SocketAddr, u32> {
+    if ptr.is_null() {
+        return Err(WsaError::WSAEFAULT.code());
+    }
+    let len = usize::try_from(len).map_err(|_| WsaError::WSAEFAULT.code())?;
+    if len < 2 {
+        return Err(WsaError::WSAEFAULT.code());
+    }
+    // SAFETY: at least 2 readable bytes (the caller's contract and the check above).
+    let family = i32::from(unsafe { ptr.cast::<i16>().read_unaligned() });
+    match family {
+        c::AF_INET => {
+            if len < size_of::<sockaddr_in>() {
+                return Err(WsaError::WSAEFAULT.code());
+            }
+            // SAFETY: `len` covers a sockaddr_in.
+            let sin = unsafe { ptr.cast::<sockaddr_in>().read_unaligned() };
+            let ip = Ipv4Addr::from(sin.sin_addr.to_ne_bytes());
+            Ok(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+        }
+        c::AF_INET6 => {
+            if len < size_of::<sockaddr_in6>() {
+                return Err(WsaError::WSAEFAULT.code());
+            }
+            // SAFETY: `len` covers a sockaddr_in6.
+            let sin6 = unsafe { ptr.cast::<sockaddr_in6>().read_unaligned() };
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(sin6.sin6_addr),
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => Err(WsaError::WSAEAFNOSUPPORT.code()),
+    }
+}
+
+/// The Windows bytes of `addr`.
+pub(crate) fn encode(addr: &SocketAddr) -> Vec<u8> {
+    match addr {
+        SocketAddr::V4(a) => {
+            let sin = sockaddr_in {
+                sin_family: c::AF_INET as i16,
+                sin_port: a.port().to_be(),
+                sin_addr: u32::from_ne_bytes(a.ip().octets()),
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_in is plain data without padding.
+            unsafe { std::slice::from_raw_parts((&raw const sin).cast::<u8>(), size_of::<sockaddr_in>()) }.to_vec()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = sockaddr_in6 {
+                sin6_family: c::AF_INET6 as i16,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: a.ip().octets(),
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_in6 is plain data without padding.
+            unsafe { std::slice::from_raw_parts((&raw const sin6).cast::<u8>(), size_of::<sockaddr_in6>()) }.to_vec()
+        }
+    }
+}
+
+/// Writes `addr` to a caller's `sockaddr` buffer of `*len` bytes, updating `*len`
+/// (`getsockname`, `accept`, `recvfrom`). A null `ptr` writes nothing.
+///
+/// # Safety
+/// `ptr` must be null or point to `*len` writable bytes; `len` must be null or valid.
+pub(crate) unsafe fn write(addr: &SocketAddr, ptr: *mut u8, len: *mut i32) -> Result<(), u32> {
+    if ptr.is_null() {
+        return Ok(());
+    }
+    if len.is_null() {
+        return Err(WsaError::WSAEFAULT.code());
+    }
+    let bytes = encode(addr);
+    // SAFETY: `len` is valid (checked non-null; the caller's contract).
+    let room = unsafe { *len };
+    if usize::try_from(room).map_or(true, |r| r < bytes.len()) {
+        return Err(WsaError::WSAEFAULT.code());
+    }
+    // SAFETY: `room >= bytes.len()` writable bytes at `ptr`.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
+    // SAFETY: as above.
+    unsafe { *len = i32::try_from(bytes.len()).unwrap_or(i32::MAX) };
+    Ok(())
+}
+
+/// The Windows address family of a Linux one.
+pub(crate) fn family_to_linux(af: i32) -> Option<overlapped::Family> {
+    match af {
+        c::AF_INET => Some(overlapped::Family::V4),
+        c::AF_INET6 => Some(overlapped::Family::V6),
+        _ => None,
+    }
+}

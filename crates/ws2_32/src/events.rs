@@ -1,0 +1,464 @@
+//! Event objects and waits: `WSACreateEvent`, `WSACloseEvent`, `WSASetEvent`,
+//! `WSAResetEvent`, `WSAWaitForMultipleEvents`, `CreateEvent`, `SetEvent`,
+//! `ResetEvent`, `CloseHandle`, `WaitForSingleObject(Ex)`,
+//! `WaitForMultipleObjects(Ex)`, `Sleep`, `SleepEx`, and the event-select model
+//! (`WSAEventSelect`, `WSAEnumNetworkEvents`).
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use overlapped::{Event, Overlapped, Readiness, SleepOutcome, WaitOutcome, WaitReady, WsaError};
+
+use crate::handles::{self, Object, SockEntry, guard, started};
+use crate::types::{BOOL, DWORD, FALSE, HANDLE, SOCKET, SOCKET_ERROR, TRUE, WSANETWORKEVENTS, c, win32};
+
+fn err(e: WsaError) -> u32 {
+    e.code()
+}
+
+fn timeout(ms: DWORD) -> Option<Duration> {
+    (ms != c::INFINITE).then(|| Duration::from_millis(ms.into()))
+}
+
+/// `WSAEVENT WSACreateEvent(void)`: a manual-reset event, initially not signalled.
+/// Returns `WSA_INVALID_EVENT` (NULL) on failure.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSACreateEvent() -> HANDLE {
+    guard(std::ptr::null_mut(), || Ok(handles::insert(Object::Event(Event::new_manual()))? as HANDLE))
+}
+
+/// `HANDLE CreateEventA(LPSECURITY_ATTRIBUTES, BOOL bManualReset, BOOL bInitialState,
+/// LPCSTR lpName)`: named events are not supported (the name is ignored).
+///
+/// # Safety
+/// Reads nothing through its pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn CreateEventA(_sa: *mut libc::c_void, manual: BOOL, initial: BOOL, _name: *const u8) -> HANDLE {
+    guard(std::ptr::null_mut(), || {
+        Ok(handles::insert(Object::Event(Event::with_mode(manual != 0, initial != 0)))? as HANDLE)
+    })
+}
+
+/// `CreateEventW`: as [`CreateEventA`].
+///
+/// # Safety
+/// Reads nothing through its pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn CreateEventW(sa: *mut libc::c_void, manual: BOOL, initial: BOOL, _name: *const u16) -> HANDLE {
+    // SAFETY: CreateEventA reads nothing through its pointers.
+    unsafe { CreateEventA(sa, manual, initial, std::ptr::null()) }
+}
+
+fn bool_call(h: HANDLE, f: impl FnOnce(&Event)) -> BOOL {
+    guard(FALSE, || {
+        let e = handles::event(h as usize)?;
+        f(&e);
+        Ok(TRUE)
+    })
+}
+
+/// `BOOL WSASetEvent(WSAEVENT hEvent)`; FALSE with `WSA_INVALID_HANDLE` for a bad handle.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSASetEvent(h: HANDLE) -> BOOL {
+    bool_call(h, Event::set)
+}
+
+/// `BOOL WSAResetEvent(WSAEVENT hEvent)`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSAResetEvent(h: HANDLE) -> BOOL {
+    bool_call(h, Event::reset)
+}
+
+/// `BOOL SetEvent(HANDLE)`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SetEvent(h: HANDLE) -> BOOL {
+    bool_call(h, Event::set)
+}
+
+/// `BOOL ResetEvent(HANDLE)`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ResetEvent(h: HANDLE) -> BOOL {
+    bool_call(h, Event::reset)
+}
+
+/// `BOOL WSACloseEvent(WSAEVENT hEvent)`. Operations still pending with this event keep
+/// their own reference, so closing it early is safe.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSACloseEvent(h: HANDLE) -> BOOL {
+    guard(FALSE, || match handles::get(h as usize) {
+        Some(Object::Event(_)) => {
+            handles::remove(h as usize);
+            Ok(TRUE)
+        }
+        _ => Err(err(WsaError::WSA_INVALID_HANDLE)),
+    })
+}
+
+/// `BOOL CloseHandle(HANDLE)`: closes an event, or a socket (as `closesocket`).
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
+    match handles::get(h as usize) {
+        // SAFETY: always safe.
+        Some(Object::Event(_)) => unsafe { WSACloseEvent(h) },
+        // SAFETY: always safe.
+        Some(Object::Socket(_)) => BOOL::from(unsafe { crate::sockets::closesocket(h as SOCKET) } == 0),
+        None => {
+            handles::set_last_error(win32::ERROR_INVALID_HANDLE);
+            FALSE
+        }
+    }
+}
+
+/// The event a wait on handle `h` waits for: an event, or a socket's signal.
+fn waitable(h: usize) -> Result<Event, u32> {
+    match handles::get(h) {
+        Some(Object::Event(e)) => Ok(e),
+        Some(Object::Socket(s)) => Ok(s.signal.clone()),
+        None => Err(err(WsaError::WSA_INVALID_HANDLE)),
+    }
+}
+
+fn wait_many(count: DWORD, handles_ptr: *const HANDLE, all: BOOL, ms: DWORD, alertable: BOOL) -> Result<DWORD, u32> {
+    if count == 0 || count as usize > overlapped::MAXIMUM_WAIT_EVENTS {
+        return Err(err(WsaError::WSA_INVALID_PARAMETER));
+    }
+    if handles_ptr.is_null() {
+        return Err(err(WsaError::WSA_INVALID_PARAMETER));
+    }
+    // SAFETY: `count` readable handles (the callers' contracts).
+    let hs = unsafe { std::slice::from_raw_parts(handles_ptr, count as usize) };
+    let events: Vec<Event> = hs.iter().map(|&h| waitable(h as usize)).collect::<Result<_, _>>()?;
+    let refs: Vec<&Event> = events.iter().collect();
+    let outcome = if all != 0 {
+        overlapped::wait_all(&refs, timeout(ms), alertable != 0)
+    } else {
+        overlapped::wait_any(&refs, timeout(ms), alertable != 0)
+    }
+    .map_err(err)?;
+    Ok(match outcome {
+        WaitOutcome::Signaled(i) => c::WAIT_OBJECT_0 + u32::try_from(i).unwrap_or(0),
+        WaitOutcome::IoCompletion => c::WAIT_IO_COMPLETION,
+        WaitOutcome::Timeout => c::WAIT_TIMEOUT,
+    })
+}
+
+/// `DWORD WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents, BOOL
+/// fWaitAll, DWORD dwTimeout, BOOL fAlertable)`.
+///
+/// Returns `WSA_WAIT_EVENT_0 + i` (the lowest signalled index, or 0 with `fWaitAll`),
+/// `WSA_WAIT_IO_COMPLETION` (alertable, and completion routines ran), `WSA_WAIT_TIMEOUT`,
+/// or `WSA_WAIT_FAILED` with `WSA_INVALID_PARAMETER` (0 or more than 64 events, a
+/// duplicate with `fWaitAll`) or `WSA_INVALID_HANDLE`. Auto-reset events that release
+/// the wait are reset. Socket handles may be waited on too (signalled by completions of
+/// operations posted with a NULL `hEvent`).
+///
+/// # Safety
+/// `lphEvents` must point to `cEvents` handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSAWaitForMultipleEvents(
+    count: DWORD,
+    events: *const HANDLE,
+    all: BOOL,
+    ms: DWORD,
+    alertable: BOOL,
+) -> DWORD {
+    guard(c::WAIT_FAILED, || wait_many(count, events, all, ms, alertable))
+}
+
+/// `DWORD WaitForMultipleObjectsEx(DWORD nCount, const HANDLE *lpHandles, BOOL
+/// bWaitAll, DWORD dwMilliseconds, BOOL bAlertable)`: as [`WSAWaitForMultipleEvents`].
+///
+/// # Safety
+/// `lpHandles` must point to `nCount` handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WaitForMultipleObjectsEx(
+    count: DWORD,
+    hs: *const HANDLE,
+    all: BOOL,
+    ms: DWORD,
+    alertable: BOOL,
+) -> DWORD {
+    guard(c::WAIT_FAILED, || wait_many(count, hs, all, ms, alertable))
+}
+
+/// `DWORD WaitForMultipleObjects(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,
+/// DWORD dwMilliseconds)`.
+///
+/// # Safety
+/// `lpHandles` must point to `nCount` handles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WaitForMultipleObjects(count: DWORD, hs: *const HANDLE, all: BOOL, ms: DWORD) -> DWORD {
+    guard(c::WAIT_FAILED, || wait_many(count, hs, all, ms, FALSE))
+}
+
+/// `DWORD WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable)`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WaitForSingleObjectEx(h: HANDLE, ms: DWORD, alertable: BOOL) -> DWORD {
+    guard(c::WAIT_FAILED, || wait_many(1, &raw const h, FALSE, ms, alertable))
+}
+
+/// `DWORD WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WaitForSingleObject(h: HANDLE, ms: DWORD) -> DWORD {
+    guard(c::WAIT_FAILED, || wait_many(1, &raw const h, FALSE, ms, FALSE))
+}
+
+/// `void Sleep(DWORD dwMilliseconds)`: a non-alertable sleep (completion routines do
+/// not run).
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn Sleep(ms: DWORD) {
+    guard((), || {
+        match timeout(ms) {
+            Some(d) => overlapped::sleep(d),
+            None => loop {
+                overlapped::sleep(Duration::from_secs(3600));
+            },
+        }
+        Ok(())
+    });
+}
+
+/// `DWORD SleepEx(DWORD dwMilliseconds, BOOL bAlertable)`: returns 0 when the time
+/// passed, `WAIT_IO_COMPLETION` when alertable and completion routines ran.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn SleepEx(ms: DWORD, alertable: BOOL) -> DWORD {
+    guard(0, || {
+        if alertable == 0 {
+            // SAFETY: always safe.
+            unsafe { Sleep(ms) };
+            return Ok(0);
+        }
+        Ok(match overlapped::sleep_alertable(timeout(ms)) {
+            SleepOutcome::IoCompletion => c::WAIT_IO_COMPLETION,
+            SleepOutcome::Timeout => 0,
+        })
+    })
+}
+
+/// A socket's `WSAEventSelect` association.
+#[derive(Debug)]
+pub(crate) struct EventSelect {
+    event: Event,
+    mask: i32,
+    /// Events recorded and not yet reported by `WSAEnumNetworkEvents`.
+    pending: i32,
+    errors: [i32; 10],
+    /// Bumped on every re-association, so stale readiness callbacks are ignored.
+    generation: u64,
+    /// FD_WRITE / FD_CONNECT still to be reported (once, until a send would block).
+    want_write: bool,
+    armed: bool,
+}
+
+fn bit_index(bit: i32) -> usize {
+    bit.trailing_zeros() as usize
+}
+
+fn lock_select(entry: &SockEntry) -> std::sync::MutexGuard<'_, Option<EventSelect>> {
+    entry.select.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Arms one readiness wait for the socket's event-select mask (if none is armed). The
+/// post happens outside the select lock: its callback may run before the post returns.
+fn arm(entry: &Arc<SockEntry>) {
+    let (interest, generation) = {
+        let mut guard = lock_select(entry);
+        let Some(sel) = guard.as_mut() else { return };
+        let read = sel.mask & (c::FD_READ | c::FD_ACCEPT | c::FD_CLOSE | c::FD_OOB) != 0;
+        let write = sel.want_write && sel.mask & (c::FD_WRITE | c::FD_CONNECT) != 0;
+        if sel.armed || (!read && !write) {
+            return;
+        }
+        sel.armed = true;
+        let priority = sel.mask & c::FD_OOB != 0;
+        (Readiness { read, write, priority, ..Readiness::default() }, sel.generation)
+    };
+    let weak: Weak<SockEntry> = Arc::downgrade(entry);
+    let ov = Overlapped::new();
+    let posted = WaitReady::new(&entry.sock, interest).post_with_callback(&ov, move |c| {
+        if let Some(entry) = weak.upgrade() {
+            on_ready(&entry, generation, c.result.ok().map(|_| c.output));
+        }
+    });
+    if posted.is_err() {
+        if let Some(sel) = lock_select(entry).as_mut().filter(|s| s.generation == generation) {
+            sel.armed = false;
+        }
+    }
+}
+
+/// Turns readiness into network events and signals the association's event.
+fn on_ready(entry: &Arc<SockEntry>, generation: u64, ready: Option<Readiness>) {
+    let rearm = {
+        let mut guard = lock_select(entry);
+        let Some(sel) = guard.as_mut() else { return };
+        if sel.generation != generation {
+            return;
+        }
+        sel.armed = false;
+        // Cancelled (the socket closed): nothing to report.
+        let Some(r) = ready else { return };
+        let events = network_events(entry, sel, r);
+        let report = events & sel.mask;
+        sel.pending |= report;
+        if report != 0 {
+            sel.event.set();
+            false
+        } else {
+            // Nothing the mask asks for (say, data while only FD_CLOSE is wanted): wait
+            // for the next change only if the readiness will not repeat at once.
+            events & (c::FD_READ | c::FD_ACCEPT) == 0
+        }
+    };
+    if rearm {
+        arm(entry);
+    }
+}
+
+fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32 {
+    let mut events = 0;
+    let connected = entry.sock.peer_addr().is_ok();
+    let listening = entry.sock.is_stream() && !connected && entry.sock.local_addr().is_ok_and(|a| a.port() != 0);
+    if r.read || r.hangup || r.error {
+        if listening && r.read {
+            events |= c::FD_ACCEPT;
+        } else {
+            let queued = matches!(
+                overlapped::Ioctl::FionRead.run(&entry.sock),
+                Ok(overlapped::IoctlOutput::Value(n)) if n > 0
+            );
+            if queued {
+                events |= c::FD_READ;
+            } else if connected || r.hangup || r.error {
+                events |= c::FD_CLOSE;
+                if r.error {
+                    sel.errors[bit_index(c::FD_CLOSE)] = WsaError::WSAECONNABORTED.code() as i32;
+                }
+            }
+        }
+    }
+    if (r.write || r.error) && sel.want_write {
+        if connected || !entry.sock.is_stream() {
+            events |= c::FD_CONNECT | c::FD_WRITE;
+            sel.want_write = false;
+        } else if r.error {
+            events |= c::FD_CONNECT;
+            let code = entry.sock.take_error().ok().flatten().map_or(0, |e| e.code() as i32);
+            sel.errors[bit_index(c::FD_CONNECT)] = code;
+            sel.want_write = false;
+        }
+    }
+    events
+}
+
+/// `int WSAEventSelect(SOCKET s, WSAEVENT hEventObject, long lNetworkEvents)`:
+/// associates network events (`FD_READ`, `FD_WRITE`, `FD_ACCEPT`, `FD_CONNECT`,
+/// `FD_CLOSE`, `FD_OOB`) with an event object and makes the socket non-blocking. A zero
+/// mask cancels the association.
+///
+/// # Compatibility
+/// Events are re-enabled when [`WSAEnumNetworkEvents`] reports them (level-triggered),
+/// not by the next `recv`/`accept` call; `FD_WRITE` is reported once after connecting.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSAEventSelect(s: SOCKET, h: HANDLE, mask: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let entry = handles::socket(s)?;
+        let event = if mask == 0 || h.is_null() { None } else { Some(handles::event(h as usize)?) };
+        {
+            let mut guard = lock_select(&entry);
+            let generation = guard.as_ref().map_or(0, |g| g.generation + 1);
+            *guard = event.map(|event| EventSelect {
+                event,
+                mask,
+                pending: 0,
+                errors: [0; 10],
+                generation,
+                want_write: true,
+                armed: false,
+            });
+        }
+        if mask != 0 && !h.is_null() {
+            entry.sock.set_nonblocking(true);
+            arm(&entry);
+        }
+        Ok(0)
+    })
+}
+
+/// `int WSAEnumNetworkEvents(SOCKET s, WSAEVENT hEventObject, LPWSANETWORKEVENTS
+/// lpNetworkEvents)`: reports and clears the recorded network events (with their error
+/// codes), resets `hEventObject` if given, and re-enables the association.
+///
+/// # Safety
+/// `lpNetworkEvents` must point to a writable `WSANETWORKEVENTS`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSAEnumNetworkEvents(s: SOCKET, h: HANDLE, out: *mut WSANETWORKEVENTS) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let entry = handles::socket(s)?;
+        if out.is_null() {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        if !h.is_null() {
+            handles::event(h as usize)?.reset();
+        }
+        let (events, errors) = match lock_select(&entry).as_mut() {
+            Some(sel) => {
+                let r = (sel.pending, sel.errors);
+                sel.pending = 0;
+                sel.errors = [0; 10];
+                r
+            }
+            None => (0, [0; 10]),
+        };
+        arm(&entry);
+        // SAFETY: non-null and writable (the contract).
+        unsafe { out.write(WSANETWORKEVENTS { lNetworkEvents: events, iErrorCode: errors }) };
+        Ok(0)
+    })
+}
+
+/// Re-enables `FD_WRITE` after a send would have blocked (called by the send paths).
+pub(crate) fn write_blocked(entry: &Arc<SockEntry>) {
+    if let Some(sel) = lock_select(entry).as_mut() {
+        sel.want_write = true;
+    }
+    arm(entry);
+}

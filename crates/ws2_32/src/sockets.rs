@@ -1,0 +1,742 @@
+//! The plain socket calls: `socket`, `bind`, `listen`, `accept`, `connect`,
+//! `closesocket`, `shutdown`, options, addresses, `ioctlsocket`, `send`/`recv`,
+//! `sendto`/`recvfrom`, `select`, `WSAPoll`.
+//!
+//! Functions whose names glibc also exports are exported as `ws2_<name>`; the headers
+//! bind the Winsock names to those symbols with asm labels, so the C library's own
+//! `bind`, `accept` and friends stay untouched for the rest of the process.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use overlapped::{Event, Kind, PollEntry, Readiness, Shutdown, Socket, WsaError};
+
+use crate::addr;
+use crate::handles::{self, Object, SockEntry, guard, started};
+use crate::types::{INVALID_SOCKET, SOCKET, SOCKET_ERROR, c, fd_set, linger, timeval};
+
+fn err(e: WsaError) -> u32 {
+    e.code()
+}
+
+/// Registers a new socket; returns its handle.
+pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
+    let entry = SockEntry {
+        sock,
+        signal: Event::new_manual(),
+        overlapped,
+        select: Mutex::new(None),
+    };
+    handles::insert(Object::Socket(Arc::new(entry)))
+}
+
+fn create(af: i32, ty: i32, protocol: i32, overlapped: bool) -> Result<SOCKET, u32> {
+    started()?;
+    let kind = match ty {
+        c::SOCK_STREAM => Kind::Stream,
+        c::SOCK_DGRAM => Kind::Datagram,
+        _ => return Err(err(WsaError::WSAESOCKTNOSUPPORT)),
+    };
+    match (kind, protocol) {
+        (_, 0) | (Kind::Stream, c::IPPROTO_TCP) | (Kind::Datagram, c::IPPROTO_UDP) => {}
+        _ => return Err(err(WsaError::WSAEPROTONOSUPPORT)),
+    }
+    let family = addr::family_to_linux(af).ok_or(err(WsaError::WSAEAFNOSUPPORT))?;
+    let sock = Socket::new(family, kind).map_err(err)?;
+    register(sock, overlapped)
+}
+
+/// `SOCKET socket(int af, int type, int protocol)`: an overlapped-capable socket, as on
+/// Windows. `AF_INET`/`AF_INET6` (23) with `SOCK_STREAM`/`SOCK_DGRAM`.
+///
+/// Returns the socket, or `INVALID_SOCKET` with `WSANOTINITIALISED`,
+/// `WSAEAFNOSUPPORT`, `WSAESOCKTNOSUPPORT`, `WSAEPROTONOSUPPORT`, `WSAEMFILE`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(export_name = "ws2_socket")]
+pub unsafe extern "C" fn socket(af: i32, ty: i32, protocol: i32) -> SOCKET {
+    guard(INVALID_SOCKET, || create(af, ty, protocol, true))
+}
+
+/// `SOCKET WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA lpProtocolInfo,
+/// GROUP g, DWORD dwFlags)`. `lpProtocolInfo` and `g` are ignored; `dwFlags` may
+/// carry `WSA_FLAG_OVERLAPPED` (without it, overlapped calls on the socket block until
+/// done, as on Windows).
+///
+/// # Safety
+/// Always safe to call (`lpProtocolInfo` is not read).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSASocketA(
+    af: i32,
+    ty: i32,
+    protocol: i32,
+    _info: *mut libc::c_void,
+    _group: u32,
+    flags: u32,
+) -> SOCKET {
+    guard(INVALID_SOCKET, || create(af, ty, protocol, flags & c::WSA_FLAG_OVERLAPPED != 0))
+}
+
+/// `WSASocketW`: as [`WSASocketA`].
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSASocketW(
+    af: i32,
+    ty: i32,
+    protocol: i32,
+    info: *mut libc::c_void,
+    group: u32,
+    flags: u32,
+) -> SOCKET {
+    // SAFETY: WSASocketA reads nothing through `info`.
+    unsafe { WSASocketA(af, ty, protocol, info, group, flags) }
+}
+
+/// `int bind(SOCKET s, const struct sockaddr *name, int namelen)`.
+///
+/// Returns 0 or `SOCKET_ERROR` (`WSAENOTSOCK`, `WSAEFAULT`, `WSAEADDRINUSE`,
+/// `WSAEADDRNOTAVAIL`, `WSAEINVAL`).
+///
+/// # Safety
+/// `name` must be null or point to `namelen` readable bytes.
+#[unsafe(export_name = "ws2_bind")]
+pub unsafe extern "C" fn bind(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        // SAFETY: the caller's contract.
+        let a = unsafe { addr::read(name, namelen) }?;
+        e.sock.bind(a).map_err(err)?;
+        Ok(0)
+    })
+}
+
+/// `int listen(SOCKET s, int backlog)`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(export_name = "ws2_listen")]
+pub unsafe extern "C" fn listen(s: SOCKET, backlog: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        if !e.sock.is_stream() {
+            return Err(err(WsaError::WSAEOPNOTSUPP));
+        }
+        e.sock.listen(backlog.clamp(1, 4096)).map_err(err)?;
+        Ok(0)
+    })
+}
+
+/// `SOCKET accept(SOCKET s, struct sockaddr *addr, int *addrlen)`: blocks unless the
+/// socket is non-blocking (`WSAEWOULDBLOCK`). The new socket is overlapped-capable.
+///
+/// # Safety
+/// `addr` must be null or point to `*addrlen` writable bytes; `addrlen` null or valid.
+#[unsafe(export_name = "ws2_accept")]
+pub unsafe extern "C" fn accept(s: SOCKET, address: *mut u8, addrlen: *mut i32) -> SOCKET {
+    guard(INVALID_SOCKET, || {
+        started()?;
+        let e = handles::socket(s)?;
+        if !address.is_null() && (addrlen.is_null() || unsafe_len(addrlen) < 16) {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        let (sock, peer) = e.sock.accept().map_err(err)?;
+        // SAFETY: the caller's contract.
+        unsafe { addr::write(&peer, address, addrlen) }?;
+        register(sock, true)
+    })
+}
+
+fn unsafe_len(p: *mut i32) -> i32 {
+    // SAFETY: callers check `p` is non-null; the C caller promised it is valid.
+    unsafe { p.read() }
+}
+
+/// `int connect(SOCKET s, const struct sockaddr *name, int namelen)`: blocks unless the
+/// socket is non-blocking (then `WSAEWOULDBLOCK` while the connect is under way).
+///
+/// # Safety
+/// `name` must be null or point to `namelen` readable bytes.
+#[unsafe(export_name = "ws2_connect")]
+pub unsafe extern "C" fn connect(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        // SAFETY: the caller's contract.
+        let a = unsafe { addr::read(name, namelen) }?;
+        e.sock.connect(a).map_err(err)?;
+        Ok(0)
+    })
+}
+
+/// `int closesocket(SOCKET s)`: closes the socket; its pending overlapped operations
+/// complete aborted through their own notification (event, routine). A thread blocked
+/// in `accept`/`recv` on it wakes with an error.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn closesocket(s: SOCKET) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        match handles::get(s) {
+            Some(Object::Socket(_)) => {}
+            _ => return Err(err(WsaError::WSAENOTSOCK)),
+        }
+        let Some(Object::Socket(entry)) = handles::remove(s) else {
+            return Err(err(WsaError::WSAENOTSOCK));
+        };
+        match Arc::try_unwrap(entry) {
+            // Nobody else uses it: a real close (linger and RST semantics preserved).
+            Ok(entry) => drop(entry),
+            // Another thread is inside a call on it: abort now, release on its return.
+            Err(shared) => shared.sock.abort(),
+        }
+        Ok(0)
+    })
+}
+
+/// `int shutdown(SOCKET s, int how)`: `SD_RECEIVE` (0), `SD_SEND` (1), `SD_BOTH` (2).
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(export_name = "ws2_shutdown")]
+pub unsafe extern "C" fn shutdown(s: SOCKET, how: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        let how = match how {
+            c::SD_RECEIVE => Shutdown::Receive,
+            c::SD_SEND => Shutdown::Send,
+            c::SD_BOTH => Shutdown::Both,
+            _ => return Err(err(WsaError::WSAEINVAL)),
+        };
+        e.sock.shutdown(how).map_err(err)?;
+        Ok(0)
+    })
+}
+
+/// Reads an int-like option value: Windows accepts a 1-byte `char` for booleans.
+///
+/// # Safety
+/// `val` must point to `len` readable bytes.
+unsafe fn read_int(val: *const u8, len: i32) -> Result<i32, u32> {
+    if val.is_null() {
+        return Err(err(WsaError::WSAEFAULT));
+    }
+    match len {
+        // SAFETY: 4 readable bytes.
+        l if l >= 4 => Ok(unsafe { val.cast::<i32>().read_unaligned() }),
+        // SAFETY: 1 readable byte.
+        l if l >= 1 => Ok(i32::from(unsafe { val.read() })),
+        _ => Err(err(WsaError::WSAEFAULT)),
+    }
+}
+
+/// `int setsockopt(SOCKET s, int level, int optname, const char *optval, int optlen)`
+/// with Windows levels and names: `SOL_SOCKET` (`SO_REUSEADDR`, `SO_KEEPALIVE`,
+/// `SO_LINGER`, `SO_DONTLINGER`, `SO_SNDBUF`, `SO_RCVBUF`, `SO_RCVTIMEO`, `SO_SNDTIMEO`,
+/// `SO_BROADCAST`, `SO_OOBINLINE`, `SO_DONTROUTE`, `SO_EXCLUSIVEADDRUSE`,
+/// `SO_UPDATE_ACCEPT_CONTEXT`, `SO_UPDATE_CONNECT_CONTEXT`), `IPPROTO_TCP`
+/// (`TCP_NODELAY`), `IPPROTO_IPV6` (`IPV6_V6ONLY`), `IPPROTO_IP` (`IP_TTL`).
+///
+/// # Safety
+/// `optval` must be null or point to `optlen` readable bytes.
+#[unsafe(export_name = "ws2_setsockopt")]
+pub unsafe extern "C" fn setsockopt(s: SOCKET, level: i32, name: i32, val: *const u8, len: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        let sock = &e.sock;
+        // SAFETY: the caller's contract.
+        let int = || unsafe { read_int(val, len) };
+        let raw = |lvl: i32, nm: i32, v: i32| sock.set_option_bytes(lvl, nm, &v.to_ne_bytes()).map_err(err);
+        match (level, name) {
+            (c::SOL_SOCKET, c::SO_REUSEADDR) => sock.set_reuse_address(int()? != 0).map_err(err)?,
+            (c::SOL_SOCKET, c::SO_KEEPALIVE) => sock.set_keepalive(int()? != 0).map_err(err)?,
+            (c::SOL_SOCKET, c::SO_LINGER) => {
+                if val.is_null() || len < 4 {
+                    return Err(err(WsaError::WSAEFAULT));
+                }
+                // SAFETY: 4 readable bytes (a Windows `linger`).
+                let l = unsafe { val.cast::<linger>().read_unaligned() };
+                let v = (l.l_onoff != 0).then(|| Duration::from_secs(l.l_linger.into()));
+                sock.set_linger(v).map_err(err)?;
+            }
+            (c::SOL_SOCKET, c::SO_DONTLINGER) => {
+                if int()? != 0 {
+                    sock.set_linger(None).map_err(err)?;
+                }
+            }
+            (c::SOL_SOCKET, c::SO_SNDBUF) => sock.set_send_buffer_size(int()?.max(0) as usize).map_err(err)?,
+            (c::SOL_SOCKET, c::SO_RCVBUF) => sock.set_recv_buffer_size(int()?.max(0) as usize).map_err(err)?,
+            (c::SOL_SOCKET, c::SO_RCVTIMEO) => {
+                sock.set_read_timeout(ms(int()?));
+            }
+            (c::SOL_SOCKET, c::SO_SNDTIMEO) => {
+                sock.set_write_timeout(ms(int()?));
+            }
+            (c::SOL_SOCKET, c::SO_BROADCAST) => raw(libc::SOL_SOCKET, libc::SO_BROADCAST, int()?)?,
+            (c::SOL_SOCKET, c::SO_OOBINLINE) => raw(libc::SOL_SOCKET, libc::SO_OOBINLINE, int()?)?,
+            (c::SOL_SOCKET, c::SO_DONTROUTE) => raw(libc::SOL_SOCKET, libc::SO_DONTROUTE, int()?)?,
+            (c::SOL_SOCKET, c::SO_EXCLUSIVEADDRUSE)
+            | (c::SOL_SOCKET, c::SO_UPDATE_ACCEPT_CONTEXT)
+            | (c::SOL_SOCKET, c::SO_UPDATE_CONNECT_CONTEXT) => {}
+            (c::IPPROTO_TCP, c::TCP_NODELAY) => sock.set_nodelay(int()? != 0).map_err(err)?,
+            (c::IPPROTO_IPV6, c::IPV6_V6ONLY) => raw(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, int()?)?,
+            (c::IPPROTO_IP, c::IP_TTL) => raw(libc::IPPROTO_IP, libc::IP_TTL, int()?)?,
+            _ => return Err(err(WsaError::WSAENOPROTOOPT)),
+        }
+        Ok(0)
+    })
+}
+
+fn ms(v: i32) -> Option<Duration> {
+    (v > 0).then(|| Duration::from_millis(v.unsigned_abs().into()))
+}
+
+/// `int getsockopt(SOCKET s, int level, int optname, char *optval, int *optlen)`: the
+/// options of [`setsockopt`], plus `SO_ERROR` (a WSA code), `SO_TYPE`,
+/// `SO_ACCEPTCONN` and `SO_CONNECT_TIME` (0 when connected, `0xFFFFFFFF` when not).
+///
+/// # Safety
+/// `optval` must be null or point to `*optlen` writable bytes; `optlen` null or valid.
+#[unsafe(export_name = "ws2_getsockopt")]
+pub unsafe extern "C" fn getsockopt(s: SOCKET, level: i32, name: i32, val: *mut u8, len: *mut i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        let sock = &e.sock;
+        if val.is_null() || len.is_null() {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        let room = unsafe_len(len);
+        let raw = |lvl: i32, nm: i32| -> Result<i32, u32> {
+            let mut b = [0u8; 4];
+            sock.option_bytes(lvl, nm, &mut b).map_err(err)?;
+            Ok(i32::from_ne_bytes(b))
+        };
+        let value: i32 = match (level, name) {
+            (c::SOL_SOCKET, c::SO_REUSEADDR) => sock.reuse_address().map_err(err)?.into(),
+            (c::SOL_SOCKET, c::SO_KEEPALIVE) => raw(libc::SOL_SOCKET, libc::SO_KEEPALIVE)?,
+            (c::SOL_SOCKET, c::SO_LINGER) => {
+                if room < 4 {
+                    return Err(err(WsaError::WSAEFAULT));
+                }
+                let l = sock.linger().map_err(err)?;
+                let w = linger {
+                    l_onoff: l.is_some().into(),
+                    l_linger: l.map_or(0, |d| u16::try_from(d.as_secs()).unwrap_or(u16::MAX)),
+                };
+                // SAFETY: 4 writable bytes at `val`, a valid `len` (checked above).
+                unsafe {
+                    val.cast::<linger>().write_unaligned(w);
+                    len.write(4);
+                }
+                return Ok(0);
+            }
+            (c::SOL_SOCKET, c::SO_DONTLINGER) => sock.linger().map_err(err)?.is_none().into(),
+            (c::SOL_SOCKET, c::SO_SNDBUF) => clamp(sock.send_buffer_size().map_err(err)?),
+            (c::SOL_SOCKET, c::SO_RCVBUF) => clamp(sock.recv_buffer_size().map_err(err)?),
+            (c::SOL_SOCKET, c::SO_RCVTIMEO) => sock.read_timeout().map_or(0, |d| clamp(d.as_millis() as usize)),
+            (c::SOL_SOCKET, c::SO_SNDTIMEO) => sock.write_timeout().map_or(0, |d| clamp(d.as_millis() as usize)),
+            (c::SOL_SOCKET, c::SO_ERROR) => sock.take_error().map_err(err)?.map_or(0, |w| w.code() as i32),
+            (c::SOL_SOCKET, c::SO_TYPE) => {
+                if sock.is_stream() {
+                    c::SOCK_STREAM
+                } else {
+                    c::SOCK_DGRAM
+                }
+            }
+            (c::SOL_SOCKET, c::SO_ACCEPTCONN) => raw(libc::SOL_SOCKET, libc::SO_ACCEPTCONN)?,
+            (c::SOL_SOCKET, c::SO_BROADCAST) => raw(libc::SOL_SOCKET, libc::SO_BROADCAST)?,
+            (c::SOL_SOCKET, c::SO_OOBINLINE) => raw(libc::SOL_SOCKET, libc::SO_OOBINLINE)?,
+            (c::SOL_SOCKET, c::SO_CONNECT_TIME) => {
+                if sock.peer_addr().is_ok() { 0 } else { -1 }
+            }
+            (c::IPPROTO_TCP, c::TCP_NODELAY) => sock.nodelay().map_err(err)?.into(),
+            (c::IPPROTO_IPV6, c::IPV6_V6ONLY) => raw(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)?,
+            (c::IPPROTO_IP, c::IP_TTL) => raw(libc::IPPROTO_IP, libc::IP_TTL)?,
+            _ => return Err(err(WsaError::WSAENOPROTOOPT)),
+        };
+        if room >= 4 {
+            // SAFETY: 4 writable bytes, valid `len`.
+            unsafe {
+                val.cast::<i32>().write_unaligned(value);
+                len.write(4);
+            }
+        } else if room >= 1 {
+            // SAFETY: 1 writable byte (Windows returns BOOL options in a char if asked).
+            unsafe {
+                val.write(u8::from(value != 0));
+                len.write(1);
+            }
+        } else {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        Ok(0)
+    })
+}
+
+fn clamp(v: usize) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+fn name_call(s: SOCKET, address: *mut u8, addrlen: *mut i32, peer: bool) -> Result<i32, u32> {
+    started()?;
+    let e = handles::socket(s)?;
+    if address.is_null() || addrlen.is_null() {
+        return Err(err(WsaError::WSAEFAULT));
+    }
+    let a = if peer { e.sock.peer_addr() } else { e.sock.local_addr() }.map_err(err)?;
+    if !peer && a.port() == 0 && a.ip().is_unspecified() {
+        return Err(err(WsaError::WSAEINVAL));
+    }
+    // SAFETY: the caller's contract (checked non-null above).
+    unsafe { addr::write(&a, address, addrlen) }?;
+    Ok(0)
+}
+
+/// `int getsockname(SOCKET s, struct sockaddr *name, int *namelen)`; `WSAEINVAL` if unbound.
+///
+/// # Safety
+/// `name` must point to `*namelen` writable bytes; `namelen` must be valid.
+#[unsafe(export_name = "ws2_getsockname")]
+pub unsafe extern "C" fn getsockname(s: SOCKET, name: *mut u8, namelen: *mut i32) -> i32 {
+    guard(SOCKET_ERROR, || name_call(s, name, namelen, false))
+}
+
+/// `int getpeername(SOCKET s, struct sockaddr *name, int *namelen)`; `WSAENOTCONN` if
+/// not connected.
+///
+/// # Safety
+/// `name` must point to `*namelen` writable bytes; `namelen` must be valid.
+#[unsafe(export_name = "ws2_getpeername")]
+pub unsafe extern "C" fn getpeername(s: SOCKET, name: *mut u8, namelen: *mut i32) -> i32 {
+    guard(SOCKET_ERROR, || name_call(s, name, namelen, true))
+}
+
+/// `int ioctlsocket(SOCKET s, long cmd, u_long *argp)`: `FIONBIO`, `FIONREAD`, `SIOCATMARK`.
+///
+/// # Safety
+/// `argp` must be null or point to a readable and writable `u_long` (32-bit).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        if argp.is_null() {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        match cmd as u32 {
+            c::FIONBIO => {
+                // SAFETY: `argp` is non-null and readable (the contract).
+                let on = unsafe { argp.read() } != 0;
+                e.sock.set_nonblocking(on);
+            }
+            c::FIONREAD => {
+                let n = match overlapped::Ioctl::FionRead.run(&e.sock).map_err(err)? {
+                    overlapped::IoctlOutput::Value(v) => v,
+                    overlapped::IoctlOutput::None => 0,
+                };
+                // SAFETY: `argp` is non-null and writable (the contract).
+                unsafe { argp.write(n) };
+            }
+            // No out-of-band data is ever pending: "at the mark".
+            c::SIOCATMARK => {
+                // SAFETY: as above.
+                unsafe { argp.write(1) };
+            }
+            _ => return Err(err(WsaError::WSAEINVAL)),
+        }
+        Ok(0)
+    })
+}
+
+fn buf_len(buf: *const u8, len: i32) -> Result<usize, u32> {
+    let n = usize::try_from(len).map_err(|_| err(WsaError::WSAEFAULT))?;
+    if buf.is_null() && n > 0 {
+        return Err(err(WsaError::WSAEFAULT));
+    }
+    Ok(n)
+}
+
+/// `int send(SOCKET s, const char *buf, int len, int flags)`: blocking sockets send all
+/// of `buf`; non-blocking ones what fits (`WSAEWOULDBLOCK` if nothing does).
+///
+/// # Safety
+/// `buf` must point to `len` readable bytes.
+#[unsafe(export_name = "ws2_send")]
+pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, _flags: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        let n = buf_len(buf, len)?;
+        let data: &[u8] = if n == 0 {
+            &[]
+        } else {
+            // SAFETY: `buf` is non-null with `len` readable bytes (the contract).
+            unsafe { std::slice::from_raw_parts(buf, n) }
+        };
+        Ok(clamp(e.sock.send(data).map_err(err)?))
+    })
+}
+
+/// `int recv(SOCKET s, char *buf, int len, int flags)`; `MSG_PEEK` is honoured. 0 means
+/// the peer closed.
+///
+/// # Safety
+/// `buf` must point to `len` writable bytes.
+#[unsafe(export_name = "ws2_recv")]
+pub unsafe extern "C" fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        let n = buf_len(buf, len)?;
+        let out: &mut [u8] = if n == 0 {
+            &mut []
+        } else {
+            // SAFETY: `buf` is non-null with `len` writable bytes (the contract).
+            unsafe { std::slice::from_raw_parts_mut(buf, n) }
+        };
+        let got = if flags & c::MSG_PEEK != 0 { e.sock.peek(out) } else { e.sock.recv(out) };
+        Ok(clamp(got.map_err(err)?))
+    })
+}
+
+/// `int sendto(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to,
+/// int tolen)`; a null `to` behaves as `send`.
+///
+/// # Safety
+/// `buf` must point to `len` readable bytes, `to` to `tolen` readable bytes (or be null).
+#[unsafe(export_name = "ws2_sendto")]
+pub unsafe extern "C" fn sendto(s: SOCKET, buf: *const u8, len: i32, flags: i32, to: *const u8, tolen: i32) -> i32 {
+    if to.is_null() {
+        // SAFETY: forwarded contract.
+        return unsafe { send(s, buf, len, flags) };
+    }
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        let n = buf_len(buf, len)?;
+        // SAFETY: the caller's contract.
+        let dest = unsafe { addr::read(to, tolen) }?;
+        let data: &[u8] = if n == 0 {
+            &[]
+        } else {
+            // SAFETY: `buf` is non-null with `len` readable bytes.
+            unsafe { std::slice::from_raw_parts(buf, n) }
+        };
+        Ok(clamp(e.sock.send_to(data, dest).map_err(err)?))
+    })
+}
+
+/// `int recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from, int
+/// *fromlen)`.
+///
+/// # Safety
+/// `buf` must point to `len` writable bytes; `from` null or `*fromlen` writable bytes.
+#[unsafe(export_name = "ws2_recvfrom")]
+pub unsafe extern "C" fn recvfrom(s: SOCKET, buf: *mut u8, len: i32, _flags: i32, from: *mut u8, fromlen: *mut i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        let e = handles::socket(s)?;
+        let n = buf_len(buf, len)?;
+        if !from.is_null() && fromlen.is_null() {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        let out: &mut [u8] = if n == 0 {
+            &mut []
+        } else {
+            // SAFETY: `buf` is non-null with `len` writable bytes.
+            unsafe { std::slice::from_raw_parts_mut(buf, n) }
+        };
+        let (got, peer) = e.sock.recv_from(out).map_err(err)?;
+        // SAFETY: the caller's contract.
+        unsafe { addr::write(&peer, from, fromlen) }?;
+        Ok(clamp(got))
+    })
+}
+
+/// Reads a Windows `fd_set`'s sockets.
+///
+/// # Safety
+/// `set` must be null or point to a readable `fd_set`.
+unsafe fn set_members(set: *const fd_set) -> Result<Vec<SOCKET>, u32> {
+    if set.is_null() {
+        return Ok(Vec::new());
+    }
+    // SAFETY: the caller's contract.
+    let set = unsafe { &*set };
+    let n = (set.fd_count as usize).min(crate::types::FD_SETSIZE);
+    Ok(set.fd_array[..n].to_vec())
+}
+
+/// `int select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds, const
+/// struct timeval *timeout)` with the Windows `fd_set` (a count and an array of
+/// `SOCKET`s). Readable: data, a pending connection, end of stream or reset; writable:
+/// connected and room to send; except: a failed connect or urgent data. Returns how
+/// many (socket, set) pairs are ready; `nfds` is ignored, as on Windows.
+///
+/// # Safety
+/// Each set must be null or a valid `fd_set`; `timeout` null or a valid `timeval`.
+#[unsafe(export_name = "ws2_select")]
+pub unsafe extern "C" fn select(
+    _nfds: i32,
+    readfds: *mut fd_set,
+    writefds: *mut fd_set,
+    exceptfds: *mut fd_set,
+    timeout: *const timeval,
+) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        // SAFETY: the caller's contract.
+        let (r, w, x) = unsafe { (set_members(readfds)?, set_members(writefds)?, set_members(exceptfds)?) };
+        if r.is_empty() && w.is_empty() && x.is_empty() {
+            return Err(err(WsaError::WSAEINVAL));
+        }
+        let mut all: Vec<SOCKET> = r.iter().chain(&w).chain(&x).copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        let entries: Vec<Arc<SockEntry>> = all.iter().map(|&h| handles::socket(h)).collect::<Result<_, _>>()?;
+        let mut polls: Vec<PollEntry<'_>> = all
+            .iter()
+            .zip(&entries)
+            .map(|(h, e)| PollEntry {
+                socket: &e.sock,
+                interest: Readiness {
+                    read: r.contains(h),
+                    write: w.contains(h) || x.contains(h),
+                    priority: x.contains(h),
+                    ..Readiness::default()
+                },
+                ready: Readiness::default(),
+            })
+            .collect();
+        let t = if timeout.is_null() {
+            None
+        } else {
+            // SAFETY: non-null and valid (the contract).
+            let tv = unsafe { &*timeout };
+            let us = i64::from(tv.tv_sec.max(0)) * 1_000_000 + i64::from(tv.tv_usec.max(0));
+            Some(Duration::from_micros(us.unsigned_abs()))
+        };
+        overlapped::poll(&mut polls, t).map_err(err)?;
+        let mut count = 0;
+        let mut fill = |set: *mut fd_set, members: &[SOCKET], pick: &dyn Fn(&Readiness, &Socket) -> bool| {
+            if set.is_null() {
+                return;
+            }
+            let ready: Vec<SOCKET> = members
+                .iter()
+                .filter(|h| {
+                    let i = all.binary_search(h).unwrap_or(0);
+                    pick(&polls[i].ready, polls[i].socket)
+                })
+                .copied()
+                .collect();
+            // SAFETY: `set` is a valid, writable fd_set (the contract); `ready` holds at
+            // most FD_SETSIZE members (a subset of what it held).
+            let set = unsafe { &mut *set };
+            set.fd_count = ready.len() as u32;
+            set.fd_array[..ready.len()].copy_from_slice(&ready);
+            count += ready.len();
+        };
+        let connected = |s: &Socket| s.peer_addr().is_ok();
+        fill(readfds, &r, &|rd, _| rd.read || rd.hangup || rd.error);
+        fill(writefds, &w, &|rd, s| rd.write && !rd.error && (connected(s) || !s.is_stream()));
+        fill(exceptfds, &x, &|rd, s| rd.priority || (rd.error && !connected(s)));
+        Ok(clamp(count))
+    })
+}
+
+/// `int __WSAFDIsSet(SOCKET fd, fd_set *set)`: what `FD_ISSET` expands to.
+///
+/// # Safety
+/// `set` must be null or a valid `fd_set`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __WSAFDIsSet(fd: SOCKET, set: *mut fd_set) -> i32 {
+    // SAFETY: the caller's contract.
+    guard(0, || Ok(i32::from(unsafe { set_members(set) }?.contains(&fd))))
+}
+
+/// `int WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout)` with Windows `POLL*` bits.
+/// An unknown socket reports `POLLNVAL`.
+///
+/// # Safety
+/// `fds` must point to `nfds` readable and writable `WSAPOLLFD` records.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSAPoll(fds: *mut crate::types::WSAPOLLFD, nfds: u32, timeout: i32) -> i32 {
+    guard(SOCKET_ERROR, || {
+        started()?;
+        if fds.is_null() && nfds > 0 {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        if nfds == 0 {
+            return Err(err(WsaError::WSAEINVAL));
+        }
+        // SAFETY: `nfds` valid records (the contract).
+        let recs = unsafe { std::slice::from_raw_parts_mut(fds, nfds as usize) };
+        let entries: Vec<Option<Arc<SockEntry>>> = recs.iter().map(|r| handles::socket(r.fd).ok()).collect();
+        let mut idx = Vec::new();
+        let mut polls = Vec::new();
+        for (i, (r, e)) in recs.iter().zip(&entries).enumerate() {
+            if let Some(e) = e {
+                idx.push(i);
+                polls.push(PollEntry {
+                    socket: &e.sock,
+                    interest: Readiness {
+                        read: r.events & c::POLLIN != 0,
+                        write: r.events & c::POLLOUT != 0,
+                        priority: r.events & c::POLLPRI != 0,
+                        ..Readiness::default()
+                    },
+                    ready: Readiness::default(),
+                });
+            }
+        }
+        let invalid = recs.len() - idx.len();
+        let t = (timeout >= 0).then(|| Duration::from_millis(timeout.unsigned_abs().into()));
+        let t = if invalid > 0 { Some(Duration::ZERO) } else { t };
+        if !polls.is_empty() {
+            overlapped::poll(&mut polls, t).map_err(err)?;
+        }
+        for r in recs.iter_mut() {
+            r.revents = 0;
+        }
+        for (r, e) in recs.iter_mut().zip(&entries) {
+            if e.is_none() {
+                r.revents = c::POLLNVAL;
+            }
+        }
+        let mut count = invalid;
+        for (p, &i) in polls.iter().zip(&idx) {
+            let want = recs[i].events;
+            let mut rev = 0;
+            if p.ready.read {
+                rev |= c::POLLRDNORM & want;
+            }
+            if p.ready.write {
+                rev |= c::POLLWRNORM & want;
+            }
+            if p.ready.priority {
+                rev |= c::POLLPRI & want;
+            }
+            if p.ready.error {
+                rev |= c::POLLERR;
+            }
+            if p.ready.hangup {
+                rev |= c::POLLHUP;
+            }
+            recs[i].revents = rev;
+            if rev != 0 {
+                count += 1;
+            }
+        }
+        Ok(clamp(count))
+    })
+}
