@@ -79,6 +79,25 @@ impl Ring {
         })
     }
 
+    /// Checks that submission works (some sandboxes allow the setup call and refuse
+    /// `io_uring_enter`): one no-op, submitted and reaped. Call before any other use.
+    pub(crate) fn self_test(&self) -> io::Result<()> {
+        let _token = self.cq.lock();
+        self.push_entry(opcode::Nop::new().build().user_data(tag::CANCEL))?;
+        while let Err(e) = self.ring.submitter().submit_and_wait(1) {
+            if e.raw_os_error() != Some(libc::EINTR) {
+                return Err(e);
+            }
+        }
+        // SAFETY: the driver token gives exclusive use of the completion queue.
+        let cqe = unsafe { self.ring.completion_shared() }.next();
+        match cqe {
+            Some(c) if c.result() < 0 => Err(io::Error::from_raw_os_error(-c.result())),
+            Some(_) => Ok(()),
+            None => Err(io::Error::from_raw_os_error(libc::EIO)),
+        }
+    }
+
     /// Starts `op`, tagged `user_data`, and submits it to the kernel.
     ///
     /// # Safety
