@@ -16,6 +16,11 @@
 //! posted on one socket fill in posting order. Buffers are taken by value and given
 //! back with the result, so the kernel never writes memory safe code can free.
 //!
+//! The kernel side is io_uring, or epoll readiness with completions emulated in user
+//! space where io_uring is unavailable (containers' seccomp profiles, the
+//! `kernel.io_uring_disabled` sysctl): chosen once per process by [`set_backend`] or
+//! `OVL_BACKEND=auto|uring|poll` (see [`Backend`]); [`probe`] says which runs and why.
+//!
 //! # Winsock to Rust
 //! | Winsock | here |
 //! |---|---|
@@ -91,3 +96,4 @@ pub use ops::{
 pub use overlapped::{Overlapped, Transfer};
 pub use socket::{Family, Kind, PollEntry, Readiness, Shutdown, Socket, poll};
 pub use sys::uring::Features;
+pub use sys::{BACKEND_ENV, Backend, InvalidBackend, set_backend};

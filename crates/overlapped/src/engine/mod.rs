@@ -174,6 +174,8 @@ impl Inflight {
 /// The process's engine (see the module docs).
 pub(crate) struct Engine {
     ring: Ring,
+    /// How the backend was chosen (for [`probe`]).
+    selection: sys::Selection,
     inflight: Mutex<Inflight>,
     /// Threads parked in a wait while another thread drives: one is woken to take over
     /// the driver token when its holder leaves.
@@ -187,19 +189,24 @@ static ENGINE: OnceLock<Result<Engine, WsaError>> = OnceLock::new();
 /// The engine, created (with its reaper thread) on first use.
 ///
 /// # Errors
-/// `WSASYSNOTREADY` if io_uring cannot be set up.
+/// `WSASYSNOTREADY` if the backend cannot be set up, `WSAEINVAL` if `OVL_BACKEND` is
+/// invalid (see [`sys::Backend`]).
 pub(crate) fn get() -> Result<&'static Engine, WsaError> {
     let mut fresh = false;
     let r = ENGINE.get_or_init(|| {
         fresh = true;
         Ring::new()
-            .map(|ring| Engine {
+            .map(|(ring, selection)| Engine {
                 ring,
+                selection,
                 inflight: Mutex::default(),
                 idle: Mutex::default(),
                 in_kernel: AtomicUsize::new(0),
             })
-            .map_err(|_| WsaError::WSASYSNOTREADY)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::InvalidInput => WsaError::WSAEINVAL,
+                _ => WsaError::WSASYSNOTREADY,
+            })
     });
     let engine = r.as_ref().map_err(|e| *e)?;
     if fresh {
@@ -233,25 +240,40 @@ pub(crate) fn block(w: &Arc<Waiter>, deadline: Option<Instant>) {
     }
 }
 
-/// Features and identity of the backend, for `ovl probe`.
+/// Features and identity of the backend, for `ovl probe`; starts the engine.
+///
+/// # Errors
+/// As for creating a socket: `WSASYSNOTREADY` if no backend can be set up, `WSAEINVAL`
+/// if `OVL_BACKEND` is invalid.
 pub fn probe() -> Result<BackendInfo, WsaError> {
     let e = get()?;
     Ok(BackendInfo {
-        name: "uring",
+        name: e.ring.name(),
         ring_fd: e.ring.raw_fd(),
         features: e.ring.features(),
+        backend: e.selection.backend,
+        requested: e.selection.requested,
+        reason: e.selection.reason.clone(),
     })
 }
 
 /// What [`probe`] reports.
 #[derive(Debug, Clone)]
 pub struct BackendInfo {
-    /// The backend in use: `"uring"`.
+    /// The backend in use: `"uring"` or `"poll"`.
     pub name: &'static str,
-    /// The ring's descriptor.
+    /// The ring's descriptor (the epoll descriptor on `poll`).
     pub ring_fd: RawFd,
-    /// Kernel io_uring features.
+    /// Kernel io_uring features (empty on `poll`).
     pub features: sys::uring::Features,
+    /// The backend in use: [`Backend::Uring`](sys::Backend::Uring) or
+    /// [`Backend::Poll`](sys::Backend::Poll).
+    pub backend: sys::Backend,
+    /// What was asked for ([`Backend::Auto`](sys::Backend::Auto) when nothing was).
+    pub requested: sys::Backend,
+    /// Why this backend runs, e.g. `"OVL_BACKEND=auto: io_uring is unavailable
+    /// (Operation not permitted (os error 1): ...)"`.
+    pub reason: String,
 }
 
 /// How a started operation went, for the poster.
@@ -448,8 +470,14 @@ impl Engine {
         let mut q = sock.queue(op.queue()).lock();
         q.armed = false;
         let is_head = q.ops.front().is_some_and(|h| Arc::ptr_eq(h, &op));
-        let step = op.on_result(&sock, res);
         let reason = op.core().cancelled.load(Ordering::Acquire);
+        // io_uring cancels a request when the thread that submitted it exits (that may be
+        // any thread that reaped and re-armed it); nobody asked for this one, so re-arm.
+        let step = if res == -libc::ECANCELED && reason == cancel::NONE {
+            Step::WouldBlock
+        } else {
+            op.on_result(&sock, res)
+        };
         match step {
             Step::WouldBlock if reason == cancel::NONE && !q.closed => {
                 if let Err(o) = self.arm_head(&mut q, &sock) {
@@ -607,7 +635,7 @@ impl Engine {
         }
     }
 
-    fn reap(&self, driver: &sys::uring::Driver<'_>) -> usize {
+    fn reap(&self, driver: &sys::Driver<'_>) -> usize {
         driver.reap(|user_data, res, _flags| self.on_cqe(user_data, res))
     }
 

@@ -100,6 +100,10 @@ pub(crate) trait OpDesc: Send + 'static {
         NtStatus::CANCELLED
     }
 
+    /// Learns the id of the record that wraps it, before it is started (AcceptEx links
+    /// its acceptor to it, so that closing the acceptor can cancel it).
+    fn on_record(&mut self, _id: u64) {}
+
     /// Gives back the buffers (and anything else) to the user.
     fn into_output(self, outcome: &Outcome) -> Self::Output;
 }
@@ -239,10 +243,17 @@ pub(crate) trait OutputSlot<T>: Send + Sync {
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl<D: OpDesc> OpRecord<D> {
-    pub(crate) fn new(desc: D, ov: Arc<OvState>, notify: Notify, sock: Arc<SocketState>) -> Self {
+    pub(crate) fn new(
+        mut desc: D,
+        ov: Arc<OvState>,
+        notify: Notify,
+        sock: Arc<SocketState>,
+    ) -> Self {
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        desc.on_record(id);
         Self {
             core: OpCore {
-                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                id,
                 ov,
                 notify,
                 sock: Mutex::new(sock),
@@ -344,26 +355,35 @@ impl<D: OpDesc> OpDyn for OpRecord<D> {
             }),
             Some(e) => Err(e),
         };
-        *self.output.lock() = Some((result, desc.into_output(&outcome)));
-        self.finished.store(true, Ordering::Release);
+        let output = desc.into_output(&outcome);
         let routine = matches!(self.core.notify, Notify::Routine { .. });
-        self.core
-            .ov
-            .complete(outcome.status, outcome.bytes, outcome.flags, !routine);
+        {
+            // The record's status and event are published under the output lock, so a
+            // `Posted` handle never gives the buffers back (nor reports completion) before
+            // the record shows the operation complete.
+            let mut slot = self.output.lock();
+            *slot = Some((result, output));
+            // A routine is queued before the record shows completion: a thread that sees
+            // the operation complete and then enters an alertable wait must find it there.
+            // (The routine takes the output lock, so it cannot run before we release it.)
+            // Lock order: output -> routine queue.
+            if let Notify::Routine { queue, token } = &self.core.notify {
+                let socket = self.core.sock.lock().id;
+                let token = *token;
+                let rec = Arc::clone(&self);
+                queue.push(Apc {
+                    socket,
+                    run: Box::new(move || rec.run_routine(token)),
+                });
+            }
+            self.core
+                .ov
+                .complete(outcome.status, outcome.bytes, outcome.flags, !routine);
+            self.finished.store(true, Ordering::Release);
+        }
         if let Notify::Callback(_) = &self.core.notify {
             let rec = Arc::clone(&self);
             defer(Box::new(move || rec.run_callback()));
-            return;
-        }
-        if let Notify::Routine { queue, token } = &self.core.notify {
-            let socket = self.core.sock.lock().id;
-            let token = *token;
-            let queue = Arc::clone(queue);
-            let rec = Arc::clone(&self);
-            queue.push(Apc {
-                socket,
-                run: Box::new(move || rec.run_routine(token)),
-            });
         }
     }
 }

@@ -162,6 +162,14 @@ pub(crate) struct AcceptDesc<B> {
 // SAFETY: iovecs point at the user's buffer (`B: Send`) and are only used by the record.
 unsafe impl<B: Send> Send for AcceptDesc<B> {}
 
+impl<B> Drop for AcceptDesc<B> {
+    /// Frees the acceptor for another accept, also when the post failed at once (the
+    /// description is then dropped without [`OpDesc::into_output`]).
+    fn drop(&mut self) {
+        *self.acceptor.accept_link.lock() = None;
+    }
+}
+
 impl<B: IoBufMut> AcceptDesc<B> {
     fn wants_data(&self) -> bool {
         self.iov.first().is_some_and(|v| v.iov_len > 0)
@@ -261,7 +269,13 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
         }
     }
 
-    fn into_output(self, outcome: &Outcome) -> Accepted<B> {
+    fn on_record(&mut self, id: u64) {
+        if let Some(link) = self.acceptor.accept_link.lock().as_mut() {
+            link.1 = id;
+        }
+    }
+
+    fn into_output(mut self, outcome: &Outcome) -> Accepted<B> {
         *self.acceptor.accept_link.lock() = None;
         let fd = self.acceptor.fd();
         let (local, remote) = if outcome.status.is_success() && fd >= 0 {
@@ -272,11 +286,11 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
         } else {
             (None, None)
         };
-        if let Some(hook) = self.hook {
+        if let Some(hook) = self.hook.take() {
             hook(local, remote);
         }
         Accepted {
-            buf: self.buf,
+            buf: self.buf.take(),
             local,
             remote,
         }

@@ -89,6 +89,14 @@ pub(crate) struct ConnectDesc<B> {
     connected: bool,
 }
 
+impl<B> Drop for ConnectDesc<B> {
+    /// Ends the "connect pending" state, also when the post failed at once (the
+    /// description is then dropped without [`OpDesc::into_output`]).
+    fn drop(&mut self) {
+        self.sock.connecting.store(false, Ordering::Release);
+    }
+}
+
 impl<B: IoBufs> ConnectDesc<B> {
     fn on_connected(&mut self, sock: &SocketState) -> Step {
         self.connected = true;
@@ -141,14 +149,21 @@ impl<B: IoBufs> OpDesc for ConnectDesc<B> {
         }
         match net::getsockopt::<libc::c_int>(sock.fd(), libc::SOL_SOCKET, libc::SO_ERROR) {
             Ok(0) => self.on_connected(sock),
-            Ok(errno) => Step::Done(Outcome::errno(errno)),
+            Ok(errno) => {
+                // Linux keeps a socket whose non-blocking connect failed in the
+                // "connecting" state until the next connect call reports the failure;
+                // make that call now so the socket can connect again (as Windows allows
+                // after a refused ConnectEx).
+                let _ = net::connect(sock.fd(), &self.to);
+                Step::Done(Outcome::errno(errno))
+            }
             Err(e) => Step::Done(Outcome::errno(net::errno_of(&e))),
         }
     }
 
-    fn into_output(self, _: &Outcome) -> Option<B> {
+    fn into_output(mut self, _: &Outcome) -> Option<B> {
         self.sock.connecting.store(false, Ordering::Release);
-        self.send.map(SendDesc::into_bufs)
+        self.send.take().map(SendDesc::into_bufs)
     }
 
     fn abort_status(&self) -> NtStatus {

@@ -234,6 +234,16 @@ pub(crate) fn open(sock: &Arc<SocketState>) -> Result<Arc<SocketState>, WsaError
     }
 }
 
+/// The errno a send's `EPIPE` stands for on a socket not shut down for sending: Linux
+/// says `EPIPE` for a stream socket that is not connected (never was, or its connect
+/// failed), where Windows says `WSAENOTCONN`; such a socket has no peer address.
+pub(crate) fn send_epipe_errno(fd: std::os::fd::RawFd) -> i32 {
+    match crate::sys::net::peer_addr(fd) {
+        Err(e) if crate::sys::net::errno_of(&e) == libc::ENOTCONN => libc::ENOTCONN,
+        _ => libc::EPIPE,
+    }
+}
+
 /// Winsock receive/send flags to Linux flags.
 pub(crate) fn linux_flags(flags: u32) -> Result<i32, WsaError> {
     let known = flags::MSG_OOB | flags::MSG_PEEK | flags::MSG_DONTROUTE | flags::MSG_WAITALL;

@@ -199,8 +199,15 @@ impl<B: IoBufs> OpDesc for SendDesc<B> {
             return Step::Done(Outcome::err(NtStatus::CONNECTION_RESET));
         }
         let msg = self.msg();
-        let r = net::sendmsg(sock.fd(), msg, self.lflags | libc::MSG_DONTWAIT);
-        self.interpret(sock, r.map_err(|e| net::errno_of(&e)))
+        let r = match net::sendmsg(sock.fd(), msg, self.lflags | libc::MSG_DONTWAIT) {
+            Err(e)
+                if net::errno_of(&e) == libc::EPIPE && !sock.shut_write.load(Ordering::Acquire) =>
+            {
+                Err(super::send_epipe_errno(sock.fd()))
+            }
+            r => r.map_err(|e| net::errno_of(&e)),
+        };
+        self.interpret(sock, r)
     }
 
     fn arm(&mut self, sock: &SocketState) -> SysOp {

@@ -261,7 +261,8 @@ impl Socket {
         {
             return Err(WsaError::WSAEINVAL);
         }
-        match net::connect(fd, &net::RawAddr::from_std(&addr)) {
+        let to = net::RawAddr::from_std(&addr);
+        match net::connect(fd, &to) {
             Ok(()) => return Ok(()),
             Err(e) if net::errno_of(&e) == libc::EINPROGRESS => {}
             Err(e) => return Err(e.into()),
@@ -269,7 +270,12 @@ impl Socket {
         self.block_on(fd, libc::POLLOUT)?;
         match net::getsockopt::<libc::c_int>(fd, libc::SOL_SOCKET, libc::SO_ERROR)? {
             0 => Ok(()),
-            errno => Err(WsaError::from_errno(errno)),
+            errno => {
+                // Linux leaves the socket "connecting" until the next connect call
+                // reports the failure; make it now so that the socket can connect again.
+                let _ = net::connect(fd, &to);
+                Err(WsaError::from_errno(errno))
+            }
         }
     }
 
@@ -331,6 +337,11 @@ impl Socket {
                     self.block_on(fd, libc::POLLOUT)?;
                 }
                 Err(e) => {
+                    if net::errno_of(&e) == libc::EPIPE
+                        && crate::ops::send_epipe_errno(fd) == libc::ENOTCONN
+                    {
+                        return Err(WsaError::WSAENOTCONN);
+                    }
                     if matches!(net::errno_of(&e), libc::ECONNRESET | libc::EPIPE) {
                         self.state.reset.store(true, Ordering::Release);
                     }

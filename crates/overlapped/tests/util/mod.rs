@@ -63,7 +63,9 @@ pub fn eventually(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 /// Number of open descriptors of this process.
 pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Fills the peer's receive buffer and our send buffer so that sends pend.
@@ -72,12 +74,35 @@ pub fn fill_send_buffer(sock: &Socket) -> usize {
     sock.set_nonblocking(true);
     let chunk = vec![0xABu8; 65536];
     let mut total = 0;
-    loop {
-        match sock.send(&chunk) {
-            Ok(n) => total += n,
-            Err(_) => break,
-        }
+    while let Ok(n) = sock.send(&chunk) {
+        total += n;
     }
     sock.set_nonblocking(false);
     total
+}
+
+/// Runs `f`; if it has not returned within `timeout`, runs `rescue` on another thread
+/// (e.g. aborting the socket a blocking wait in `f` depends on), so that a broken
+/// library fails the test instead of hanging it. Returns `f`'s value and whether the
+/// rescue had to run.
+pub fn with_watchdog<R>(
+    timeout: Duration,
+    rescue: impl FnOnce() + Send,
+    f: impl FnOnce() -> R,
+) -> (R, bool) {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let dog = s.spawn(move || {
+            if rx.recv_timeout(timeout) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                rescue();
+                true
+            } else {
+                false
+            }
+        });
+        let r = f();
+        drop(tx);
+        let fired = dog.join().expect("watchdog thread");
+        (r, fired)
+    })
 }
