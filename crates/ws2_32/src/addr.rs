@@ -29,7 +29,10 @@ pub(crate) unsafe fn read(ptr: *const u8, len: i32) -> Result<SocketAddr, u32> {
             // SAFETY: `len` covers a sockaddr_in.
             let sin = unsafe { ptr.cast::<sockaddr_in>().read_unaligned() };
             let ip = Ipv4Addr::from(sin.sin_addr.to_ne_bytes());
-            Ok(SocketAddr::V4(SocketAddrV4::new(ip, u16::from_be(sin.sin_port))))
+            Ok(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
         }
         c::AF_INET6 => {
             if len < size_of::<sockaddr_in6>() {
@@ -53,24 +56,33 @@ pub(crate) fn encode(addr: &SocketAddr) -> Vec<u8> {
     match addr {
         SocketAddr::V4(a) => {
             let sin = sockaddr_in {
-                sin_family: c::AF_INET as i16,
+                sin_family: 2, // AF_INET
                 sin_port: a.port().to_be(),
                 sin_addr: u32::from_ne_bytes(a.ip().octets()),
                 sin_zero: [0; 8],
             };
             // SAFETY: sockaddr_in is plain data without padding.
-            unsafe { std::slice::from_raw_parts((&raw const sin).cast::<u8>(), size_of::<sockaddr_in>()) }.to_vec()
+            unsafe {
+                std::slice::from_raw_parts((&raw const sin).cast::<u8>(), size_of::<sockaddr_in>())
+            }
+            .to_vec()
         }
         SocketAddr::V6(a) => {
             let sin6 = sockaddr_in6 {
-                sin6_family: c::AF_INET6 as i16,
+                sin6_family: 23, // AF_INET6 (Windows)
                 sin6_port: a.port().to_be(),
                 sin6_flowinfo: a.flowinfo(),
                 sin6_addr: a.ip().octets(),
                 sin6_scope_id: a.scope_id(),
             };
             // SAFETY: sockaddr_in6 is plain data without padding.
-            unsafe { std::slice::from_raw_parts((&raw const sin6).cast::<u8>(), size_of::<sockaddr_in6>()) }.to_vec()
+            unsafe {
+                std::slice::from_raw_parts(
+                    (&raw const sin6).cast::<u8>(),
+                    size_of::<sockaddr_in6>(),
+                )
+            }
+            .to_vec()
         }
     }
 }
@@ -106,5 +118,42 @@ pub(crate) fn family_to_linux(af: i32) -> Option<overlapped::Family> {
         c::AF_INET => Some(overlapped::Family::V4),
         c::AF_INET6 => Some(overlapped::Family::V6),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_sockaddr_round_trip() {
+        for a in ["127.0.0.1:6000", "[::1]:443", "[fe80::1%3]:80"] {
+            let a: SocketAddr = a.parse().unwrap();
+            let bytes = encode(&a);
+            assert_eq!(bytes.len(), if a.is_ipv4() { 16 } else { 28 });
+            // Windows family values: AF_INET 2, AF_INET6 23.
+            assert_eq!(bytes[0], if a.is_ipv4() { 2 } else { 23 });
+            let len = i32::try_from(bytes.len()).unwrap();
+            // SAFETY: `bytes` holds `len` readable bytes.
+            let back = unsafe { read(bytes.as_ptr(), len) }.unwrap();
+            assert_eq!(back, a);
+        }
+    }
+
+    #[test]
+    fn short_or_null_addresses_are_faults() {
+        let a: SocketAddr = "10.0.0.1:1".parse().unwrap();
+        let bytes = encode(&a);
+        // SAFETY: reads at most the 8 bytes given.
+        let short = unsafe { read(bytes.as_ptr(), 8) };
+        assert_eq!(short, Err(WsaError::WSAEFAULT.code()));
+        // SAFETY: a null pointer is rejected before any read.
+        let null = unsafe { read(std::ptr::null(), 16) };
+        assert_eq!(null, Err(WsaError::WSAEFAULT.code()));
+        let mut out = [0u8; 8];
+        let mut len = 8;
+        // SAFETY: `out` holds `len` writable bytes.
+        let r = unsafe { write(&a, out.as_mut_ptr(), &raw mut len) };
+        assert_eq!(r, Err(WsaError::WSAEFAULT.code()), "too small a buffer");
     }
 }

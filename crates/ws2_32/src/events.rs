@@ -4,13 +4,16 @@
 //! `WaitForMultipleObjects(Ex)`, `Sleep`, `SleepEx`, and the event-select model
 //! (`WSAEventSelect`, `WSAEnumNetworkEvents`).
 
+use std::cell::Cell;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use overlapped::{Event, Overlapped, Readiness, SleepOutcome, WaitOutcome, WaitReady, WsaError};
 
 use crate::handles::{self, Object, SockEntry, guard, started};
-use crate::types::{BOOL, DWORD, FALSE, HANDLE, SOCKET, SOCKET_ERROR, TRUE, WSANETWORKEVENTS, c, win32};
+use crate::types::{
+    BOOL, DWORD, FALSE, HANDLE, SOCKET, SOCKET_ERROR, TRUE, WSANETWORKEVENTS, c, win32,
+};
 
 fn err(e: WsaError) -> u32 {
     e.code()
@@ -23,20 +26,34 @@ fn timeout(ms: DWORD) -> Option<Duration> {
 /// `WSAEVENT WSACreateEvent(void)`: a manual-reset event, initially not signalled.
 /// Returns `WSA_INVALID_EVENT` (NULL) on failure.
 ///
+/// Parameters: none.
+/// Memory and lifetimes: the event lives until `WSACloseEvent`/`CloseHandle`; operations that name it keep it alive until they complete.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WSACreateEvent() -> HANDLE {
-    guard(std::ptr::null_mut(), || Ok(handles::insert(Object::Event(Event::new_manual()))? as HANDLE))
+    guard(std::ptr::null_mut(), || {
+        Ok(handles::insert(Object::Event(Event::new_manual()))? as HANDLE)
+    })
 }
 
 /// `HANDLE CreateEventA(LPSECURITY_ATTRIBUTES, BOOL bManualReset, BOOL bInitialState,
 /// LPCSTR lpName)`: named events are not supported (the name is ignored).
 ///
+/// Parameters: `bManualReset`, `bInitialState`; the security attributes and the name are ignored.
+/// Returns: the event handle, or NULL with `WSA_NOT_ENOUGH_MEMORY`-style failure (out of handles: `WSAEMFILE`).
+/// Memory and lifetimes: no pointer is read; the event lives until `CloseHandle`.
+///
 /// # Safety
 /// Reads nothing through its pointers.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn CreateEventA(_sa: *mut libc::c_void, manual: BOOL, initial: BOOL, _name: *const u8) -> HANDLE {
+pub unsafe extern "C" fn CreateEventA(
+    _sa: *mut libc::c_void,
+    manual: BOOL,
+    initial: BOOL,
+    _name: *const u8,
+) -> HANDLE {
     guard(std::ptr::null_mut(), || {
         Ok(handles::insert(Object::Event(Event::with_mode(manual != 0, initial != 0)))? as HANDLE)
     })
@@ -44,10 +61,19 @@ pub unsafe extern "C" fn CreateEventA(_sa: *mut libc::c_void, manual: BOOL, init
 
 /// `CreateEventW`: as [`CreateEventA`].
 ///
+/// Parameters: as `CreateEventA`.
+/// Returns: as `CreateEventA`.
+/// Memory and lifetimes: as `CreateEventA`.
+///
 /// # Safety
 /// Reads nothing through its pointers.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn CreateEventW(sa: *mut libc::c_void, manual: BOOL, initial: BOOL, _name: *const u16) -> HANDLE {
+pub unsafe extern "C" fn CreateEventW(
+    sa: *mut libc::c_void,
+    manual: BOOL,
+    initial: BOOL,
+    _name: *const u16,
+) -> HANDLE {
     // SAFETY: CreateEventA reads nothing through its pointers.
     unsafe { CreateEventA(sa, manual, initial, std::ptr::null()) }
 }
@@ -62,6 +88,10 @@ fn bool_call(h: HANDLE, f: impl FnOnce(&Event)) -> BOOL {
 
 /// `BOOL WSASetEvent(WSAEVENT hEvent)`; FALSE with `WSA_INVALID_HANDLE` for a bad handle.
 ///
+/// Parameters: an event handle.
+/// Returns: TRUE, or FALSE with `WSA_INVALID_HANDLE`.
+/// Memory and lifetimes: nothing is kept.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
@@ -70,6 +100,10 @@ pub unsafe extern "C" fn WSASetEvent(h: HANDLE) -> BOOL {
 }
 
 /// `BOOL WSAResetEvent(WSAEVENT hEvent)`.
+///
+/// Parameters: an event handle.
+/// Returns: TRUE, or FALSE with `WSA_INVALID_HANDLE`.
+/// Memory and lifetimes: nothing is kept.
 ///
 /// # Safety
 /// Always safe to call.
@@ -80,6 +114,10 @@ pub unsafe extern "C" fn WSAResetEvent(h: HANDLE) -> BOOL {
 
 /// `BOOL SetEvent(HANDLE)`.
 ///
+/// Parameters: an event handle.
+/// Returns: TRUE, or FALSE with `ERROR_INVALID_HANDLE` (6).
+/// Memory and lifetimes: nothing is kept.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
@@ -88,6 +126,10 @@ pub unsafe extern "C" fn SetEvent(h: HANDLE) -> BOOL {
 }
 
 /// `BOOL ResetEvent(HANDLE)`.
+///
+/// Parameters: an event handle.
+/// Returns: TRUE, or FALSE with `ERROR_INVALID_HANDLE` (6).
+/// Memory and lifetimes: nothing is kept.
 ///
 /// # Safety
 /// Always safe to call.
@@ -98,6 +140,10 @@ pub unsafe extern "C" fn ResetEvent(h: HANDLE) -> BOOL {
 
 /// `BOOL WSACloseEvent(WSAEVENT hEvent)`. Operations still pending with this event keep
 /// their own reference, so closing it early is safe.
+///
+/// Parameters: an event handle.
+/// Returns: TRUE, or FALSE with `WSA_INVALID_HANDLE`.
+/// Memory and lifetimes: the handle value is invalid afterwards (and may be reused).
 ///
 /// # Safety
 /// Always safe to call.
@@ -114,20 +160,25 @@ pub unsafe extern "C" fn WSACloseEvent(h: HANDLE) -> BOOL {
 
 /// `BOOL CloseHandle(HANDLE)`: closes an event, or a socket (as `closesocket`).
 ///
+/// Parameters: an event or socket handle.
+/// Returns: TRUE, or FALSE with `ERROR_INVALID_HANDLE`.
+/// Memory and lifetimes: the handle value is invalid afterwards (and may be reused).
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
-    match handles::get(h as usize) {
+    guard(FALSE, || match handles::get(h as usize) {
         // SAFETY: always safe.
-        Some(Object::Event(_)) => unsafe { WSACloseEvent(h) },
-        // SAFETY: always safe.
-        Some(Object::Socket(_)) => BOOL::from(unsafe { crate::sockets::closesocket(h as SOCKET) } == 0),
-        None => {
-            handles::set_last_error(win32::ERROR_INVALID_HANDLE);
-            FALSE
+        Some(Object::Event(_)) => Ok(unsafe { WSACloseEvent(h) }),
+        Some(Object::Socket(_)) => {
+            // SAFETY: always safe.
+            Ok(BOOL::from(
+                unsafe { crate::sockets::closesocket(h as SOCKET) } == 0,
+            ))
         }
-    }
+        None => Err(win32::ERROR_INVALID_HANDLE),
+    })
 }
 
 /// The event a wait on handle `h` waits for: an event, or a socket's signal.
@@ -139,7 +190,13 @@ fn waitable(h: usize) -> Result<Event, u32> {
     }
 }
 
-fn wait_many(count: DWORD, handles_ptr: *const HANDLE, all: BOOL, ms: DWORD, alertable: BOOL) -> Result<DWORD, u32> {
+fn wait_many(
+    count: DWORD,
+    handles_ptr: *const HANDLE,
+    all: BOOL,
+    ms: DWORD,
+    alertable: BOOL,
+) -> Result<DWORD, u32> {
     if count == 0 || count as usize > overlapped::MAXIMUM_WAIT_EVENTS {
         return Err(err(WsaError::WSA_INVALID_PARAMETER));
     }
@@ -148,7 +205,10 @@ fn wait_many(count: DWORD, handles_ptr: *const HANDLE, all: BOOL, ms: DWORD, ale
     }
     // SAFETY: `count` readable handles (the callers' contracts).
     let hs = unsafe { std::slice::from_raw_parts(handles_ptr, count as usize) };
-    let events: Vec<Event> = hs.iter().map(|&h| waitable(h as usize)).collect::<Result<_, _>>()?;
+    let events: Vec<Event> = hs
+        .iter()
+        .map(|&h| waitable(h as usize))
+        .collect::<Result<_, _>>()?;
     let refs: Vec<&Event> = events.iter().collect();
     let outcome = if all != 0 {
         overlapped::wait_all(&refs, timeout(ms), alertable != 0)
@@ -173,6 +233,9 @@ fn wait_many(count: DWORD, handles_ptr: *const HANDLE, all: BOOL, ms: DWORD, ale
 /// the wait are reset. Socket handles may be waited on too (signalled by completions of
 /// operations posted with a NULL `hEvent`).
 ///
+/// Parameters: `cEvents` (1..=64) handles at `lphEvents` (events, or sockets), `fWaitAll`, `dwTimeout` in ms (`WSA_INFINITE`), `fAlertable`.
+/// Memory and lifetimes: the array is read during the call only.
+///
 /// # Safety
 /// `lphEvents` must point to `cEvents` handles.
 #[unsafe(no_mangle)]
@@ -183,11 +246,17 @@ pub unsafe extern "C" fn WSAWaitForMultipleEvents(
     ms: DWORD,
     alertable: BOOL,
 ) -> DWORD {
-    guard(c::WAIT_FAILED, || wait_many(count, events, all, ms, alertable))
+    guard(c::WAIT_FAILED, || {
+        wait_many(count, events, all, ms, alertable)
+    })
 }
 
 /// `DWORD WaitForMultipleObjectsEx(DWORD nCount, const HANDLE *lpHandles, BOOL
 /// bWaitAll, DWORD dwMilliseconds, BOOL bAlertable)`: as [`WSAWaitForMultipleEvents`].
+///
+/// Parameters: as `WSAWaitForMultipleEvents`.
+/// Returns: as `WSAWaitForMultipleEvents` (`WAIT_OBJECT_0 + i`, `WAIT_IO_COMPLETION`, `WAIT_TIMEOUT`, `WAIT_FAILED`).
+/// Memory and lifetimes: the array is read during the call only.
 ///
 /// # Safety
 /// `lpHandles` must point to `nCount` handles.
@@ -205,33 +274,58 @@ pub unsafe extern "C" fn WaitForMultipleObjectsEx(
 /// `DWORD WaitForMultipleObjects(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll,
 /// DWORD dwMilliseconds)`.
 ///
+/// Parameters: as `WSAWaitForMultipleEvents`, never alertable.
+/// Returns: as `WaitForMultipleObjectsEx`.
+/// Memory and lifetimes: the array is read during the call only.
+///
 /// # Safety
 /// `lpHandles` must point to `nCount` handles.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn WaitForMultipleObjects(count: DWORD, hs: *const HANDLE, all: BOOL, ms: DWORD) -> DWORD {
+pub unsafe extern "C" fn WaitForMultipleObjects(
+    count: DWORD,
+    hs: *const HANDLE,
+    all: BOOL,
+    ms: DWORD,
+) -> DWORD {
     guard(c::WAIT_FAILED, || wait_many(count, hs, all, ms, FALSE))
 }
 
 /// `DWORD WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable)`.
 ///
+/// Parameters: an event or socket handle, a timeout in ms, `bAlertable`.
+/// Returns: `WAIT_OBJECT_0`, `WAIT_IO_COMPLETION`, `WAIT_TIMEOUT` or `WAIT_FAILED`.
+/// Memory and lifetimes: nothing is kept.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WaitForSingleObjectEx(h: HANDLE, ms: DWORD, alertable: BOOL) -> DWORD {
-    guard(c::WAIT_FAILED, || wait_many(1, &raw const h, FALSE, ms, alertable))
+    guard(c::WAIT_FAILED, || {
+        wait_many(1, &raw const h, FALSE, ms, alertable)
+    })
 }
 
 /// `DWORD WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)`.
+///
+/// Parameters: an event or socket handle, a timeout in ms.
+/// Returns: `WAIT_OBJECT_0`, `WAIT_TIMEOUT` or `WAIT_FAILED`.
+/// Memory and lifetimes: nothing is kept.
 ///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WaitForSingleObject(h: HANDLE, ms: DWORD) -> DWORD {
-    guard(c::WAIT_FAILED, || wait_many(1, &raw const h, FALSE, ms, FALSE))
+    guard(c::WAIT_FAILED, || {
+        wait_many(1, &raw const h, FALSE, ms, FALSE)
+    })
 }
 
 /// `void Sleep(DWORD dwMilliseconds)`: a non-alertable sleep (completion routines do
 /// not run).
+///
+/// Parameters: milliseconds (`INFINITE` sleeps forever).
+/// Returns: nothing.
+/// Memory and lifetimes: nothing is kept.
 ///
 /// # Safety
 /// Always safe to call.
@@ -251,6 +345,10 @@ pub unsafe extern "C" fn Sleep(ms: DWORD) {
 /// `DWORD SleepEx(DWORD dwMilliseconds, BOOL bAlertable)`: returns 0 when the time
 /// passed, `WAIT_IO_COMPLETION` when alertable and completion routines ran.
 ///
+/// Parameters: milliseconds (`INFINITE`), `bAlertable`.
+/// Returns: 0 or `WAIT_IO_COMPLETION`.
+/// Memory and lifetimes: nothing is kept; queued completion routines run on this thread.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
@@ -268,6 +366,12 @@ pub unsafe extern "C" fn SleepEx(ms: DWORD, alertable: BOOL) -> DWORD {
     })
 }
 
+thread_local! {
+    /// How deeply `arm` is nested on this thread (a readiness callback that runs at
+    /// once re-enters it).
+    static ARM_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
 /// A socket's `WSAEventSelect` association.
 #[derive(Debug)]
 pub(crate) struct EventSelect {
@@ -280,6 +384,16 @@ pub(crate) struct EventSelect {
     generation: u64,
     /// FD_WRITE / FD_CONNECT still to be reported (once, until a send would block).
     want_write: bool,
+    /// FD_READ / FD_ACCEPT / FD_OOB may be recorded: false from the moment one is
+    /// recorded until the application calls the re-enabling function (`recv`,
+    /// `recvfrom`, `WSARecv`, `accept`), as on Windows.
+    read_enabled: bool,
+    /// FD_CLOSE has been recorded (it is recorded once).
+    close_reported: bool,
+    /// `connect` was called: only then is a stream socket's writability news (before
+    /// it, Linux reports an unconnected socket writable and hung up at once).
+    connecting: bool,
+    /// A readiness wait is posted.
     armed: bool,
 }
 
@@ -297,26 +411,47 @@ fn arm(entry: &Arc<SockEntry>) {
     let (interest, generation) = {
         let mut guard = lock_select(entry);
         let Some(sel) = guard.as_mut() else { return };
-        let read = sel.mask & (c::FD_READ | c::FD_ACCEPT | c::FD_CLOSE | c::FD_OOB) != 0;
-        let write = sel.want_write && sel.mask & (c::FD_WRITE | c::FD_CONNECT) != 0;
+        let read = sel.read_enabled
+            && !sel.close_reported
+            && sel.mask & (c::FD_READ | c::FD_ACCEPT | c::FD_CLOSE | c::FD_OOB) != 0;
+        let write = sel.want_write
+            && sel.mask & (c::FD_WRITE | c::FD_CONNECT) != 0
+            && (sel.connecting || !entry.sock.is_stream() || entry.sock.peer_addr().is_ok());
         if sel.armed || (!read && !write) {
+            return;
+        }
+        // A readiness that repeats without news re-arms from its own callback; bound
+        // the nesting (the next WSAEnumNetworkEvents, recv or send re-arms anyway).
+        if ARM_DEPTH.with(Cell::get) > 4 {
             return;
         }
         sel.armed = true;
         let priority = sel.mask & c::FD_OOB != 0;
-        (Readiness { read, write, priority, ..Readiness::default() }, sel.generation)
+        (
+            Readiness {
+                read,
+                write,
+                priority,
+                ..Readiness::default()
+            },
+            sel.generation,
+        )
     };
     let weak: Weak<SockEntry> = Arc::downgrade(entry);
     let ov = Overlapped::new();
+    ARM_DEPTH.with(|d| d.set(d.get() + 1));
     let posted = WaitReady::new(&entry.sock, interest).post_with_callback(&ov, move |c| {
         if let Some(entry) = weak.upgrade() {
             on_ready(&entry, generation, c.result.ok().map(|_| c.output));
         }
     });
-    if posted.is_err() {
-        if let Some(sel) = lock_select(entry).as_mut().filter(|s| s.generation == generation) {
-            sel.armed = false;
-        }
+    ARM_DEPTH.with(|d| d.set(d.get() - 1));
+    if posted.is_err()
+        && let Some(sel) = lock_select(entry)
+            .as_mut()
+            .filter(|s| s.generation == generation)
+    {
+        sel.armed = false;
     }
 }
 
@@ -332,7 +467,16 @@ fn on_ready(entry: &Arc<SockEntry>, generation: u64, ready: Option<Readiness>) {
         // Cancelled (the socket closed): nothing to report.
         let Some(r) = ready else { return };
         let events = network_events(entry, sel, r);
-        let report = events & sel.mask;
+        let mut report = events & sel.mask;
+        if sel.close_reported {
+            report &= !c::FD_CLOSE;
+        }
+        if report & (c::FD_READ | c::FD_ACCEPT | c::FD_OOB) != 0 {
+            sel.read_enabled = false;
+        }
+        if report & c::FD_CLOSE != 0 {
+            sel.close_reported = true;
+        }
         sel.pending |= report;
         if report != 0 {
             sel.event.set();
@@ -351,7 +495,9 @@ fn on_ready(entry: &Arc<SockEntry>, generation: u64, ready: Option<Readiness>) {
 fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32 {
     let mut events = 0;
     let connected = entry.sock.peer_addr().is_ok();
-    let listening = entry.sock.is_stream() && !connected && entry.sock.local_addr().is_ok_and(|a| a.port() != 0);
+    let listening = entry.sock.is_stream()
+        && !connected
+        && entry.sock.local_addr().is_ok_and(|a| a.port() != 0);
     if r.read || r.hangup || r.error {
         if listening && r.read {
             events |= c::FD_ACCEPT;
@@ -376,7 +522,12 @@ fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32
             sel.want_write = false;
         } else if r.error {
             events |= c::FD_CONNECT;
-            let code = entry.sock.take_error().ok().flatten().map_or(0, |e| e.code() as i32);
+            let code = entry
+                .sock
+                .take_error()
+                .ok()
+                .flatten()
+                .map_or(0, |e| e.code() as i32);
             sel.errors[bit_index(c::FD_CONNECT)] = code;
             sel.want_write = false;
         }
@@ -389,18 +540,29 @@ fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32
 /// `FD_CLOSE`, `FD_OOB`) with an event object and makes the socket non-blocking. A zero
 /// mask cancels the association.
 ///
+/// Parameters: a socket, an event (NULL or a zero mask cancels), the `FD_*` mask.
+/// Returns: 0, or `SOCKET_ERROR` with `WSANOTINITIALISED`, `WSAENOTSOCK`, `WSA_INVALID_HANDLE`.
+/// Memory and lifetimes: the association keeps its own reference to the event.
+///
 /// # Compatibility
-/// Events are re-enabled when [`WSAEnumNetworkEvents`] reports them (level-triggered),
-/// not by the next `recv`/`accept` call; `FD_WRITE` is reported once after connecting.
+/// As on Windows, `FD_READ`/`FD_ACCEPT` are re-enabled by the next `recv`/`WSARecv`/
+/// `accept` (and recorded again if data or connections remain); `FD_CLOSE` is recorded
+/// once; `FD_WRITE` is reported after connecting and again after a `send` would block.
+/// A pending overlapped `WSARecv` does not hide the data it will take from `FD_READ`.
 ///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn WSAEventSelect(s: SOCKET, h: HANDLE, mask: i32) -> i32 {
+pub unsafe extern "C" fn WSAEventSelect(s: SOCKET, h: HANDLE, mask: libc::c_long) -> i32 {
     guard(SOCKET_ERROR, || {
+        let mask = (mask & 0x3FF) as i32;
         started()?;
         let entry = handles::socket(s)?;
-        let event = if mask == 0 || h.is_null() { None } else { Some(handles::event(h as usize)?) };
+        let event = if mask == 0 || h.is_null() {
+            None
+        } else {
+            Some(handles::event(h as usize)?)
+        };
         {
             let mut guard = lock_select(&entry);
             let generation = guard.as_ref().map_or(0, |g| g.generation + 1);
@@ -411,6 +573,9 @@ pub unsafe extern "C" fn WSAEventSelect(s: SOCKET, h: HANDLE, mask: i32) -> i32 
                 errors: [0; 10],
                 generation,
                 want_write: true,
+                read_enabled: true,
+                close_reported: false,
+                connecting: false,
                 armed: false,
             });
         }
@@ -426,10 +591,18 @@ pub unsafe extern "C" fn WSAEventSelect(s: SOCKET, h: HANDLE, mask: i32) -> i32 
 /// lpNetworkEvents)`: reports and clears the recorded network events (with their error
 /// codes), resets `hEventObject` if given, and re-enables the association.
 ///
+/// Parameters: a socket, an event to reset (or NULL), the record to fill.
+/// Returns: 0, or `SOCKET_ERROR` with `WSAENOTSOCK`, `WSAEFAULT`, `WSA_INVALID_HANDLE`.
+/// Memory and lifetimes: `lpNetworkEvents` is written before return; nothing is kept.
+///
 /// # Safety
 /// `lpNetworkEvents` must point to a writable `WSANETWORKEVENTS`.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn WSAEnumNetworkEvents(s: SOCKET, h: HANDLE, out: *mut WSANETWORKEVENTS) -> i32 {
+pub unsafe extern "C" fn WSAEnumNetworkEvents(
+    s: SOCKET,
+    h: HANDLE,
+    out: *mut WSANETWORKEVENTS,
+) -> i32 {
     guard(SOCKET_ERROR, || {
         started()?;
         let entry = handles::socket(s)?;
@@ -450,9 +623,39 @@ pub unsafe extern "C" fn WSAEnumNetworkEvents(s: SOCKET, h: HANDLE, out: *mut WS
         };
         arm(&entry);
         // SAFETY: non-null and writable (the contract).
-        unsafe { out.write(WSANETWORKEVENTS { lNetworkEvents: events, iErrorCode: errors }) };
+        unsafe {
+            out.write(WSANETWORKEVENTS {
+                lNetworkEvents: events,
+                iErrorCode: errors,
+            })
+        };
         Ok(0)
     })
+}
+
+/// Re-enables `FD_READ`/`FD_ACCEPT` after the application read or accepted (called by
+/// `recv`, `recvfrom`, `WSARecv`, `WSARecvFrom` and `accept` once they return): if data
+/// or connections remain, the event is signalled again.
+pub(crate) fn read_called(entry: &Arc<SockEntry>) {
+    let rearm = match lock_select(entry).as_mut() {
+        Some(sel) if !sel.read_enabled => {
+            sel.read_enabled = true;
+            true
+        }
+        _ => false,
+    };
+    if rearm {
+        arm(entry);
+    }
+}
+
+/// Notes that `connect` was called (called by `connect` once it returns), so that
+/// `FD_CONNECT`/`FD_WRITE` are watched for.
+pub(crate) fn connect_called(entry: &Arc<SockEntry>) {
+    if let Some(sel) = lock_select(entry).as_mut() {
+        sel.connecting = true;
+    }
+    arm(entry);
 }
 
 /// Re-enables `FD_WRITE` after a send would have blocked (called by the send paths).

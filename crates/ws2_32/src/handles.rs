@@ -24,6 +24,11 @@ pub(crate) struct SockEntry {
     pub(crate) overlapped: bool,
     /// `WSAEventSelect` state.
     pub(crate) select: Mutex<Option<crate::events::EventSelect>>,
+    /// The Windows `SO_REUSEADDR` the application set (what `getsockopt` reports;
+    /// Linux's own `SO_REUSEADDR` is on for every stream socket, see `sockets::bind`).
+    pub(crate) reuse: std::sync::atomic::AtomicBool,
+    /// `SO_EXCLUSIVEADDRUSE`: bind without Linux's `SO_REUSEADDR`.
+    pub(crate) exclusive: std::sync::atomic::AtomicBool,
 }
 
 /// What a handle names.
@@ -39,7 +44,10 @@ struct Table {
     free: Vec<usize>,
 }
 
-static TABLE: Mutex<Table> = Mutex::new(Table { slots: Vec::new(), free: Vec::new() });
+static TABLE: Mutex<Table> = Mutex::new(Table {
+    slots: Vec::new(),
+    free: Vec::new(),
+});
 
 fn table() -> MutexGuard<'static, Table> {
     TABLE.lock().unwrap_or_else(|e| e.into_inner())
@@ -52,7 +60,7 @@ fn value_of(index: usize) -> usize {
 }
 
 fn index_of(value: usize) -> Option<usize> {
-    if value < FIRST || value % 4 != 0 {
+    if value < FIRST || !value.is_multiple_of(4) {
         return None;
     }
     Some((value - FIRST) / 4)
@@ -97,11 +105,11 @@ pub(crate) fn remove_all_sockets() -> Vec<Arc<SockEntry>> {
     let mut out = Vec::new();
     let mut freed = Vec::new();
     for (i, slot) in t.slots.iter_mut().enumerate() {
-        if let Some(Object::Socket(_)) = slot {
-            if let Some(Object::Socket(s)) = slot.take() {
-                out.push(s);
-                freed.push(i);
-            }
+        if let Some(Object::Socket(_)) = slot
+            && let Some(Object::Socket(s)) = slot.take()
+        {
+            out.push(s);
+            freed.push(i);
         }
     }
     t.free.extend(freed);
@@ -130,12 +138,13 @@ thread_local! {
 
 /// `WSASetLastError` / `SetLastError`.
 pub(crate) fn set_last_error(code: u32) {
-    LAST_ERROR.with(|c| c.set(code));
+    // `try_with`: never panics, even from a thread-exit destructor.
+    let _ = LAST_ERROR.try_with(|c| c.set(code));
 }
 
 /// `WSAGetLastError` / `GetLastError`.
 pub(crate) fn last_error() -> u32 {
-    LAST_ERROR.with(Cell::get)
+    LAST_ERROR.try_with(Cell::get).unwrap_or(0)
 }
 
 static STARTED: AtomicU32 = AtomicU32::new(0);
@@ -160,12 +169,11 @@ pub(crate) fn cleanup() -> Result<bool, u32> {
 
 /// `WSANOTINITIALISED` before `WSAStartup` (and after the last `WSACleanup`).
 pub(crate) fn started() -> Result<(), u32> {
-    if STARTED.load(Ordering::Acquire) == 0 { Err(WsaError::WSANOTINITIALISED.code()) } else { Ok(()) }
-}
-
-/// A Winsock error code (`WsaError` or a Win32 code) for the last-error slot.
-pub(crate) fn wsa(e: WsaError) -> u32 {
-    e.code()
+    if STARTED.load(Ordering::Acquire) == 0 {
+        Err(WsaError::WSANOTINITIALISED.code())
+    } else {
+        Ok(())
+    }
 }
 
 /// `WSASYSCALLFAILURE`: what a caught panic reports.
@@ -185,5 +193,33 @@ pub(crate) fn guard<R>(fail: R, f: impl FnOnce() -> Result<R, u32>) -> R {
             set_last_error(INTERNAL_FAILURE);
             fail
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handle_values_are_small_multiples_of_four() {
+        for i in [0, 1, 1000] {
+            let v = value_of(i);
+            assert_eq!(v % 4, 0);
+            assert!(v >= FIRST && u32::try_from(v).is_ok());
+            assert_eq!(index_of(v), Some(i));
+        }
+        assert_eq!(index_of(0), None);
+        assert_eq!(index_of(FIRST + 2), None);
+        assert_eq!(index_of(!0), None, "INVALID_SOCKET names nothing");
+    }
+
+    #[test]
+    fn guard_turns_errors_and_panics_into_the_failure_value() {
+        assert_eq!(guard(-1, || Ok(5)), 5);
+        assert_eq!(guard(-1, || Err(10038)), -1);
+        assert_eq!(last_error(), 10038);
+        let r = guard(-1, || -> Result<i32, u32> { panic!("boom") });
+        assert_eq!(r, -1);
+        assert_eq!(last_error(), INTERNAL_FAILURE);
     }
 }

@@ -6,6 +6,7 @@
 //! bind the Winsock names to those symbols with asm labels, so the C library's own
 //! `bind`, `accept` and friends stay untouched for the rest of the process.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
         signal: Event::new_manual(),
         overlapped,
         select: Mutex::new(None),
+        reuse: AtomicBool::new(false),
+        exclusive: AtomicBool::new(false),
     };
     handles::insert(Object::Socket(Arc::new(entry)))
 }
@@ -52,6 +55,9 @@ fn create(af: i32, ty: i32, protocol: i32, overlapped: bool) -> Result<SOCKET, u
 /// Returns the socket, or `INVALID_SOCKET` with `WSANOTINITIALISED`,
 /// `WSAEAFNOSUPPORT`, `WSAESOCKTNOSUPPORT`, `WSAEPROTONOSUPPORT`, `WSAEMFILE`.
 ///
+/// Parameters: the Windows family (`AF_INET`, `AF_INET6` = 23), type and protocol.
+/// Memory and lifetimes: the socket lives until `closesocket` (or `WSACleanup`).
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(export_name = "ws2_socket")]
@@ -64,6 +70,10 @@ pub unsafe extern "C" fn socket(af: i32, ty: i32, protocol: i32) -> SOCKET {
 /// carry `WSA_FLAG_OVERLAPPED` (without it, overlapped calls on the socket block until
 /// done, as on Windows).
 ///
+/// Parameters: as `socket`, plus `lpProtocolInfo` (ignored), `g` (ignored), `dwFlags` (`WSA_FLAG_OVERLAPPED`).
+/// Returns: the socket, or `INVALID_SOCKET` with the errors of `socket`.
+/// Memory and lifetimes: the socket lives until `closesocket` (or `WSACleanup`).
+///
 /// # Safety
 /// Always safe to call (`lpProtocolInfo` is not read).
 #[unsafe(no_mangle)]
@@ -75,10 +85,16 @@ pub unsafe extern "C" fn WSASocketA(
     _group: u32,
     flags: u32,
 ) -> SOCKET {
-    guard(INVALID_SOCKET, || create(af, ty, protocol, flags & c::WSA_FLAG_OVERLAPPED != 0))
+    guard(INVALID_SOCKET, || {
+        create(af, ty, protocol, flags & c::WSA_FLAG_OVERLAPPED != 0)
+    })
 }
 
 /// `WSASocketW`: as [`WSASocketA`].
+///
+/// Parameters: as `WSASocketA`.
+/// Returns: as `WSASocketA`.
+/// Memory and lifetimes: as `WSASocketA`.
 ///
 /// # Safety
 /// Always safe to call.
@@ -97,8 +113,16 @@ pub unsafe extern "C" fn WSASocketW(
 
 /// `int bind(SOCKET s, const struct sockaddr *name, int namelen)`.
 ///
+/// Parameters: a Windows `sockaddr` (`AF_INET` 2, `AF_INET6` 23) of `namelen` bytes.
 /// Returns 0 or `SOCKET_ERROR` (`WSAENOTSOCK`, `WSAEFAULT`, `WSAEADDRINUSE`,
-/// `WSAEADDRNOTAVAIL`, `WSAEINVAL`).
+/// `WSAEADDRNOTAVAIL`, `WSAEINVAL`). Memory and lifetimes: `name` is read during the
+/// call only.
+///
+/// # Compatibility
+/// Windows lets a server bind its port again while old connections on it linger in
+/// TIME_WAIT; Linux does that only with its `SO_REUSEADDR`, so stream sockets are bound
+/// with it (unless `SO_EXCLUSIVEADDRUSE` was set). Windows' own `SO_REUSEADDR` (binding
+/// a port another socket is actively using) is not reproduced.
 ///
 /// # Safety
 /// `name` must be null or point to `namelen` readable bytes.
@@ -109,12 +133,19 @@ pub unsafe extern "C" fn bind(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
         let e = handles::socket(s)?;
         // SAFETY: the caller's contract.
         let a = unsafe { addr::read(name, namelen) }?;
+        if e.sock.is_stream() && !e.exclusive.load(Ordering::Relaxed) {
+            e.sock.set_reuse_address(true).map_err(err)?;
+        }
         e.sock.bind(a).map_err(err)?;
         Ok(0)
     })
 }
 
 /// `int listen(SOCKET s, int backlog)`.
+///
+/// Parameters: a bound stream socket, the backlog (clamped to 1..=4096).
+/// Returns: 0, or `SOCKET_ERROR` with `WSAENOTSOCK`, `WSAEOPNOTSUPP` (datagram), `WSAEINVAL`.
+/// Memory and lifetimes: nothing is kept.
 ///
 /// # Safety
 /// Always safe to call.
@@ -134,6 +165,10 @@ pub unsafe extern "C" fn listen(s: SOCKET, backlog: i32) -> i32 {
 /// `SOCKET accept(SOCKET s, struct sockaddr *addr, int *addrlen)`: blocks unless the
 /// socket is non-blocking (`WSAEWOULDBLOCK`). The new socket is overlapped-capable.
 ///
+/// Parameters: a listening socket, where to write the peer address (may be NULL) and its size.
+/// Returns: the new socket, or `INVALID_SOCKET` with `WSAEWOULDBLOCK`, `WSAEINVAL` (not listening), `WSAEFAULT`, `WSAENOTSOCK`.
+/// Memory and lifetimes: the address is written before return; the new socket lives until `closesocket`.
+///
 /// # Safety
 /// `addr` must be null or point to `*addrlen` writable bytes; `addrlen` null or valid.
 #[unsafe(export_name = "ws2_accept")]
@@ -141,23 +176,34 @@ pub unsafe extern "C" fn accept(s: SOCKET, address: *mut u8, addrlen: *mut i32) 
     guard(INVALID_SOCKET, || {
         started()?;
         let e = handles::socket(s)?;
-        if !address.is_null() && (addrlen.is_null() || unsafe_len(addrlen) < 16) {
+        // SAFETY: `addrlen` is non-null when read (short-circuit), and valid (the contract).
+        if !address.is_null() && (addrlen.is_null() || unsafe { read_len(addrlen) } < 16) {
             return Err(err(WsaError::WSAEFAULT));
         }
-        let (sock, peer) = e.sock.accept().map_err(err)?;
+        let accepted = e.sock.accept();
+        crate::events::read_called(&e);
+        let (sock, peer) = accepted.map_err(err)?;
         // SAFETY: the caller's contract.
         unsafe { addr::write(&peer, address, addrlen) }?;
         register(sock, true)
     })
 }
 
-fn unsafe_len(p: *mut i32) -> i32 {
-    // SAFETY: callers check `p` is non-null; the C caller promised it is valid.
-    unsafe { p.read() }
+/// Reads a caller's length word.
+///
+/// # Safety
+/// `p` must be non-null and point to a readable `int`.
+unsafe fn read_len(p: *const i32) -> i32 {
+    // SAFETY: the caller's contract.
+    unsafe { p.read_unaligned() }
 }
 
 /// `int connect(SOCKET s, const struct sockaddr *name, int namelen)`: blocks unless the
 /// socket is non-blocking (then `WSAEWOULDBLOCK` while the connect is under way).
+///
+/// Parameters: a socket, the destination (Windows `sockaddr`) and its size.
+/// Returns: 0, or `SOCKET_ERROR` with `WSAECONNREFUSED`, `WSAETIMEDOUT`, `WSAEWOULDBLOCK` (non-blocking), `WSAEISCONN`, `WSAEFAULT`.
+/// Memory and lifetimes: the address is read during the call only.
 ///
 /// # Safety
 /// `name` must be null or point to `namelen` readable bytes.
@@ -168,7 +214,9 @@ pub unsafe extern "C" fn connect(s: SOCKET, name: *const u8, namelen: i32) -> i3
         let e = handles::socket(s)?;
         // SAFETY: the caller's contract.
         let a = unsafe { addr::read(name, namelen) }?;
-        e.sock.connect(a).map_err(err)?;
+        let r = e.sock.connect(a);
+        crate::events::connect_called(&e);
+        r.map_err(err)?;
         Ok(0)
     })
 }
@@ -176,6 +224,10 @@ pub unsafe extern "C" fn connect(s: SOCKET, name: *const u8, namelen: i32) -> i3
 /// `int closesocket(SOCKET s)`: closes the socket; its pending overlapped operations
 /// complete aborted through their own notification (event, routine). A thread blocked
 /// in `accept`/`recv` on it wakes with an error.
+///
+/// Parameters: a socket.
+/// Returns: 0, or `SOCKET_ERROR` with `WSAENOTSOCK` / `WSANOTINITIALISED`.
+/// Memory and lifetimes: the handle is invalid afterwards; pending operations complete later, so their buffers and `WSAOVERLAPPED`s must stay valid until each completion is observed.
 ///
 /// # Safety
 /// Always safe to call.
@@ -201,6 +253,10 @@ pub unsafe extern "C" fn closesocket(s: SOCKET) -> i32 {
 }
 
 /// `int shutdown(SOCKET s, int how)`: `SD_RECEIVE` (0), `SD_SEND` (1), `SD_BOTH` (2).
+///
+/// Parameters: a socket and `SD_RECEIVE`/`SD_SEND`/`SD_BOTH`.
+/// Returns: 0, or `SOCKET_ERROR` with `WSAENOTCONN`, `WSAEINVAL`, `WSAENOTSOCK`.
+/// Memory and lifetimes: nothing is kept.
 ///
 /// # Safety
 /// Always safe to call.
@@ -244,19 +300,37 @@ unsafe fn read_int(val: *const u8, len: i32) -> Result<i32, u32> {
 /// `SO_UPDATE_ACCEPT_CONTEXT`, `SO_UPDATE_CONNECT_CONTEXT`), `IPPROTO_TCP`
 /// (`TCP_NODELAY`), `IPPROTO_IPV6` (`IPV6_V6ONLY`), `IPPROTO_IP` (`IP_TTL`).
 ///
+/// Parameters: a socket, the Windows level and option, the value and its size.
+/// Returns: 0, or `SOCKET_ERROR` with `WSAENOPROTOOPT` (unknown option), `WSAEFAULT`, `WSAENOTSOCK`.
+/// Memory and lifetimes: the value is read during the call only.
+///
 /// # Safety
 /// `optval` must be null or point to `optlen` readable bytes.
 #[unsafe(export_name = "ws2_setsockopt")]
-pub unsafe extern "C" fn setsockopt(s: SOCKET, level: i32, name: i32, val: *const u8, len: i32) -> i32 {
+pub unsafe extern "C" fn setsockopt(
+    s: SOCKET,
+    level: i32,
+    name: i32,
+    val: *const u8,
+    len: i32,
+) -> i32 {
     guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let sock = &e.sock;
         // SAFETY: the caller's contract.
         let int = || unsafe { read_int(val, len) };
-        let raw = |lvl: i32, nm: i32, v: i32| sock.set_option_bytes(lvl, nm, &v.to_ne_bytes()).map_err(err);
+        let raw = |lvl: i32, nm: i32, v: i32| {
+            sock.set_option_bytes(lvl, nm, &v.to_ne_bytes())
+                .map_err(err)
+        };
         match (level, name) {
-            (c::SOL_SOCKET, c::SO_REUSEADDR) => sock.set_reuse_address(int()? != 0).map_err(err)?,
+            // Linux's SO_REUSEADDR is already on for stream sockets (see `bind`): the
+            // Windows flag is recorded for `getsockopt`.
+            (c::SOL_SOCKET, c::SO_REUSEADDR) => e.reuse.store(int()? != 0, Ordering::Relaxed),
+            (c::SOL_SOCKET, c::SO_EXCLUSIVEADDRUSE) => {
+                e.exclusive.store(int()? != 0, Ordering::Relaxed)
+            }
             (c::SOL_SOCKET, c::SO_KEEPALIVE) => sock.set_keepalive(int()? != 0).map_err(err)?,
             (c::SOL_SOCKET, c::SO_LINGER) => {
                 if val.is_null() || len < 4 {
@@ -272,8 +346,12 @@ pub unsafe extern "C" fn setsockopt(s: SOCKET, level: i32, name: i32, val: *cons
                     sock.set_linger(None).map_err(err)?;
                 }
             }
-            (c::SOL_SOCKET, c::SO_SNDBUF) => sock.set_send_buffer_size(int()?.max(0) as usize).map_err(err)?,
-            (c::SOL_SOCKET, c::SO_RCVBUF) => sock.set_recv_buffer_size(int()?.max(0) as usize).map_err(err)?,
+            (c::SOL_SOCKET, c::SO_SNDBUF) => sock
+                .set_send_buffer_size(int()?.max(0) as usize)
+                .map_err(err)?,
+            (c::SOL_SOCKET, c::SO_RCVBUF) => sock
+                .set_recv_buffer_size(int()?.max(0) as usize)
+                .map_err(err)?,
             (c::SOL_SOCKET, c::SO_RCVTIMEO) => {
                 sock.set_read_timeout(ms(int()?));
             }
@@ -283,11 +361,12 @@ pub unsafe extern "C" fn setsockopt(s: SOCKET, level: i32, name: i32, val: *cons
             (c::SOL_SOCKET, c::SO_BROADCAST) => raw(libc::SOL_SOCKET, libc::SO_BROADCAST, int()?)?,
             (c::SOL_SOCKET, c::SO_OOBINLINE) => raw(libc::SOL_SOCKET, libc::SO_OOBINLINE, int()?)?,
             (c::SOL_SOCKET, c::SO_DONTROUTE) => raw(libc::SOL_SOCKET, libc::SO_DONTROUTE, int()?)?,
-            (c::SOL_SOCKET, c::SO_EXCLUSIVEADDRUSE)
-            | (c::SOL_SOCKET, c::SO_UPDATE_ACCEPT_CONTEXT)
+            (c::SOL_SOCKET, c::SO_UPDATE_ACCEPT_CONTEXT)
             | (c::SOL_SOCKET, c::SO_UPDATE_CONNECT_CONTEXT) => {}
             (c::IPPROTO_TCP, c::TCP_NODELAY) => sock.set_nodelay(int()? != 0).map_err(err)?,
-            (c::IPPROTO_IPV6, c::IPV6_V6ONLY) => raw(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, int()?)?,
+            (c::IPPROTO_IPV6, c::IPV6_V6ONLY) => {
+                raw(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, int()?)?
+            }
             (c::IPPROTO_IP, c::IP_TTL) => raw(libc::IPPROTO_IP, libc::IP_TTL, int()?)?,
             _ => return Err(err(WsaError::WSAENOPROTOOPT)),
         }
@@ -303,10 +382,20 @@ fn ms(v: i32) -> Option<Duration> {
 /// options of [`setsockopt`], plus `SO_ERROR` (a WSA code), `SO_TYPE`,
 /// `SO_ACCEPTCONN` and `SO_CONNECT_TIME` (0 when connected, `0xFFFFFFFF` when not).
 ///
+/// Parameters: a socket, the Windows level and option, the buffer and its size (in/out).
+/// Returns: 0, or `SOCKET_ERROR` with `WSAENOPROTOOPT`, `WSAEFAULT`, `WSAENOTSOCK`.
+/// Memory and lifetimes: the value is written before return.
+///
 /// # Safety
 /// `optval` must be null or point to `*optlen` writable bytes; `optlen` null or valid.
 #[unsafe(export_name = "ws2_getsockopt")]
-pub unsafe extern "C" fn getsockopt(s: SOCKET, level: i32, name: i32, val: *mut u8, len: *mut i32) -> i32 {
+pub unsafe extern "C" fn getsockopt(
+    s: SOCKET,
+    level: i32,
+    name: i32,
+    val: *mut u8,
+    len: *mut i32,
+) -> i32 {
     guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
@@ -314,14 +403,16 @@ pub unsafe extern "C" fn getsockopt(s: SOCKET, level: i32, name: i32, val: *mut 
         if val.is_null() || len.is_null() {
             return Err(err(WsaError::WSAEFAULT));
         }
-        let room = unsafe_len(len);
+        // SAFETY: checked non-null above; valid (the contract).
+        let room = unsafe { read_len(len) };
         let raw = |lvl: i32, nm: i32| -> Result<i32, u32> {
             let mut b = [0u8; 4];
             sock.option_bytes(lvl, nm, &mut b).map_err(err)?;
             Ok(i32::from_ne_bytes(b))
         };
         let value: i32 = match (level, name) {
-            (c::SOL_SOCKET, c::SO_REUSEADDR) => sock.reuse_address().map_err(err)?.into(),
+            (c::SOL_SOCKET, c::SO_REUSEADDR) => e.reuse.load(Ordering::Relaxed).into(),
+            (c::SOL_SOCKET, c::SO_EXCLUSIVEADDRUSE) => e.exclusive.load(Ordering::Relaxed).into(),
             (c::SOL_SOCKET, c::SO_KEEPALIVE) => raw(libc::SOL_SOCKET, libc::SO_KEEPALIVE)?,
             (c::SOL_SOCKET, c::SO_LINGER) => {
                 if room < 4 {
@@ -333,18 +424,24 @@ pub unsafe extern "C" fn getsockopt(s: SOCKET, level: i32, name: i32, val: *mut 
                     l_linger: l.map_or(0, |d| u16::try_from(d.as_secs()).unwrap_or(u16::MAX)),
                 };
                 // SAFETY: 4 writable bytes at `val`, a valid `len` (checked above).
-                unsafe {
-                    val.cast::<linger>().write_unaligned(w);
-                    len.write(4);
-                }
+                unsafe { val.cast::<linger>().write_unaligned(w) };
+                // SAFETY: as above.
+                unsafe { len.write(4) };
                 return Ok(0);
             }
             (c::SOL_SOCKET, c::SO_DONTLINGER) => sock.linger().map_err(err)?.is_none().into(),
             (c::SOL_SOCKET, c::SO_SNDBUF) => clamp(sock.send_buffer_size().map_err(err)?),
             (c::SOL_SOCKET, c::SO_RCVBUF) => clamp(sock.recv_buffer_size().map_err(err)?),
-            (c::SOL_SOCKET, c::SO_RCVTIMEO) => sock.read_timeout().map_or(0, |d| clamp(d.as_millis() as usize)),
-            (c::SOL_SOCKET, c::SO_SNDTIMEO) => sock.write_timeout().map_or(0, |d| clamp(d.as_millis() as usize)),
-            (c::SOL_SOCKET, c::SO_ERROR) => sock.take_error().map_err(err)?.map_or(0, |w| w.code() as i32),
+            (c::SOL_SOCKET, c::SO_RCVTIMEO) => sock
+                .read_timeout()
+                .map_or(0, |d| clamp(d.as_millis() as usize)),
+            (c::SOL_SOCKET, c::SO_SNDTIMEO) => sock
+                .write_timeout()
+                .map_or(0, |d| clamp(d.as_millis() as usize)),
+            (c::SOL_SOCKET, c::SO_ERROR) => sock
+                .take_error()
+                .map_err(err)?
+                .map_or(0, |w| w.code() as i32),
             (c::SOL_SOCKET, c::SO_TYPE) => {
                 if sock.is_stream() {
                     c::SOCK_STREAM
@@ -356,7 +453,11 @@ pub unsafe extern "C" fn getsockopt(s: SOCKET, level: i32, name: i32, val: *mut 
             (c::SOL_SOCKET, c::SO_BROADCAST) => raw(libc::SOL_SOCKET, libc::SO_BROADCAST)?,
             (c::SOL_SOCKET, c::SO_OOBINLINE) => raw(libc::SOL_SOCKET, libc::SO_OOBINLINE)?,
             (c::SOL_SOCKET, c::SO_CONNECT_TIME) => {
-                if sock.peer_addr().is_ok() { 0 } else { -1 }
+                if sock.peer_addr().is_ok() {
+                    0
+                } else {
+                    -1
+                }
             }
             (c::IPPROTO_TCP, c::TCP_NODELAY) => sock.nodelay().map_err(err)?.into(),
             (c::IPPROTO_IPV6, c::IPV6_V6ONLY) => raw(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY)?,
@@ -365,16 +466,14 @@ pub unsafe extern "C" fn getsockopt(s: SOCKET, level: i32, name: i32, val: *mut 
         };
         if room >= 4 {
             // SAFETY: 4 writable bytes, valid `len`.
-            unsafe {
-                val.cast::<i32>().write_unaligned(value);
-                len.write(4);
-            }
+            unsafe { val.cast::<i32>().write_unaligned(value) };
+            // SAFETY: as above.
+            unsafe { len.write(4) };
         } else if room >= 1 {
             // SAFETY: 1 writable byte (Windows returns BOOL options in a char if asked).
-            unsafe {
-                val.write(u8::from(value != 0));
-                len.write(1);
-            }
+            unsafe { val.write(u8::from(value != 0)) };
+            // SAFETY: as above.
+            unsafe { len.write(1) };
         } else {
             return Err(err(WsaError::WSAEFAULT));
         }
@@ -392,7 +491,12 @@ fn name_call(s: SOCKET, address: *mut u8, addrlen: *mut i32, peer: bool) -> Resu
     if address.is_null() || addrlen.is_null() {
         return Err(err(WsaError::WSAEFAULT));
     }
-    let a = if peer { e.sock.peer_addr() } else { e.sock.local_addr() }.map_err(err)?;
+    let a = if peer {
+        e.sock.peer_addr()
+    } else {
+        e.sock.local_addr()
+    }
+    .map_err(err)?;
     if !peer && a.port() == 0 && a.ip().is_unspecified() {
         return Err(err(WsaError::WSAEINVAL));
     }
@@ -402,6 +506,10 @@ fn name_call(s: SOCKET, address: *mut u8, addrlen: *mut i32, peer: bool) -> Resu
 }
 
 /// `int getsockname(SOCKET s, struct sockaddr *name, int *namelen)`; `WSAEINVAL` if unbound.
+///
+/// Parameters: a bound socket, the buffer and its size (in/out).
+/// Returns: 0, or `SOCKET_ERROR`.
+/// Memory and lifetimes: the address is written before return.
 ///
 /// # Safety
 /// `name` must point to `*namelen` writable bytes; `namelen` must be valid.
@@ -413,6 +521,10 @@ pub unsafe extern "C" fn getsockname(s: SOCKET, name: *mut u8, namelen: *mut i32
 /// `int getpeername(SOCKET s, struct sockaddr *name, int *namelen)`; `WSAENOTCONN` if
 /// not connected.
 ///
+/// Parameters: a connected socket, the buffer and its size (in/out).
+/// Returns: 0, or `SOCKET_ERROR`.
+/// Memory and lifetimes: the address is written before return.
+///
 /// # Safety
 /// `name` must point to `*namelen` writable bytes; `namelen` must be valid.
 #[unsafe(export_name = "ws2_getpeername")]
@@ -422,17 +534,23 @@ pub unsafe extern "C" fn getpeername(s: SOCKET, name: *mut u8, namelen: *mut i32
 
 /// `int ioctlsocket(SOCKET s, long cmd, u_long *argp)`: `FIONBIO`, `FIONREAD`, `SIOCATMARK`.
 ///
+/// Parameters: a socket, the command, the 32-bit argument (in/out).
+/// Returns: 0, or `SOCKET_ERROR` with `WSAEINVAL` (unknown command), `WSAEFAULT`, `WSAENOTSOCK`.
+/// Memory and lifetimes: `argp` is used during the call only.
+///
 /// # Safety
 /// `argp` must be null or point to a readable and writable `u_long` (32-bit).
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn ioctlsocket(s: SOCKET, cmd: i32, argp: *mut u32) -> i32 {
+pub unsafe extern "C" fn ioctlsocket(s: SOCKET, cmd: libc::c_long, argp: *mut u32) -> i32 {
     guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         if argp.is_null() {
             return Err(err(WsaError::WSAEFAULT));
         }
-        match cmd as u32 {
+        // `long` is 64-bit here; the command is the low 32 bits (FIONBIO is negative as
+        // a Windows `long`, positive as a Linux one).
+        match (cmd & 0xFFFF_FFFF) as u32 {
             c::FIONBIO => {
                 // SAFETY: `argp` is non-null and readable (the contract).
                 let on = unsafe { argp.read() } != 0;
@@ -468,6 +586,10 @@ fn buf_len(buf: *const u8, len: i32) -> Result<usize, u32> {
 /// `int send(SOCKET s, const char *buf, int len, int flags)`: blocking sockets send all
 /// of `buf`; non-blocking ones what fits (`WSAEWOULDBLOCK` if nothing does).
 ///
+/// Parameters: a connected socket, the data and its length, flags.
+/// Returns: the bytes sent, or `SOCKET_ERROR` (`WSAEWOULDBLOCK`, `WSAECONNRESET`, `WSAESHUTDOWN`, `WSAENOTCONN`, ...).
+/// Memory and lifetimes: the data is read during the call only.
+///
 /// # Safety
 /// `buf` must point to `len` readable bytes.
 #[unsafe(export_name = "ws2_send")]
@@ -482,12 +604,24 @@ pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, _flags: i32) 
             // SAFETY: `buf` is non-null with `len` readable bytes (the contract).
             unsafe { std::slice::from_raw_parts(buf, n) }
         };
-        Ok(clamp(e.sock.send(data).map_err(err)?))
+        match e.sock.send(data) {
+            Ok(n) => Ok(clamp(n)),
+            Err(WsaError::WSAEWOULDBLOCK) => {
+                // WSAEventSelect: FD_WRITE is reported again once there is room.
+                crate::events::write_blocked(&e);
+                Err(err(WsaError::WSAEWOULDBLOCK))
+            }
+            Err(x) => Err(err(x)),
+        }
     })
 }
 
 /// `int recv(SOCKET s, char *buf, int len, int flags)`; `MSG_PEEK` is honoured. 0 means
 /// the peer closed.
+///
+/// Parameters: a socket, the buffer and its length, flags (`MSG_PEEK`).
+/// Returns: the bytes received (0: the peer closed), or `SOCKET_ERROR` (`WSAEWOULDBLOCK`, `WSAECONNRESET`, `WSAETIMEDOUT`, ...).
+/// Memory and lifetimes: the buffer is written during the call only.
 ///
 /// # Safety
 /// `buf` must point to `len` writable bytes.
@@ -503,7 +637,12 @@ pub unsafe extern "C" fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: i32) -> 
             // SAFETY: `buf` is non-null with `len` writable bytes (the contract).
             unsafe { std::slice::from_raw_parts_mut(buf, n) }
         };
-        let got = if flags & c::MSG_PEEK != 0 { e.sock.peek(out) } else { e.sock.recv(out) };
+        let got = if flags & c::MSG_PEEK != 0 {
+            e.sock.peek(out)
+        } else {
+            e.sock.recv(out)
+        };
+        crate::events::read_called(&e);
         Ok(clamp(got.map_err(err)?))
     })
 }
@@ -511,10 +650,21 @@ pub unsafe extern "C" fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: i32) -> 
 /// `int sendto(SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to,
 /// int tolen)`; a null `to` behaves as `send`.
 ///
+/// Parameters: a socket, the data, flags, the destination and its size.
+/// Returns: the bytes sent, or `SOCKET_ERROR`.
+/// Memory and lifetimes: the data and address are read during the call only.
+///
 /// # Safety
 /// `buf` must point to `len` readable bytes, `to` to `tolen` readable bytes (or be null).
 #[unsafe(export_name = "ws2_sendto")]
-pub unsafe extern "C" fn sendto(s: SOCKET, buf: *const u8, len: i32, flags: i32, to: *const u8, tolen: i32) -> i32 {
+pub unsafe extern "C" fn sendto(
+    s: SOCKET,
+    buf: *const u8,
+    len: i32,
+    flags: i32,
+    to: *const u8,
+    tolen: i32,
+) -> i32 {
     if to.is_null() {
         // SAFETY: forwarded contract.
         return unsafe { send(s, buf, len, flags) };
@@ -538,10 +688,21 @@ pub unsafe extern "C" fn sendto(s: SOCKET, buf: *const u8, len: i32, flags: i32,
 /// `int recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from, int
 /// *fromlen)`.
 ///
+/// Parameters: a socket, the buffer, flags, where to write the sender and its size (may be NULL).
+/// Returns: the bytes received, or `SOCKET_ERROR`.
+/// Memory and lifetimes: written during the call only.
+///
 /// # Safety
 /// `buf` must point to `len` writable bytes; `from` null or `*fromlen` writable bytes.
 #[unsafe(export_name = "ws2_recvfrom")]
-pub unsafe extern "C" fn recvfrom(s: SOCKET, buf: *mut u8, len: i32, _flags: i32, from: *mut u8, fromlen: *mut i32) -> i32 {
+pub unsafe extern "C" fn recvfrom(
+    s: SOCKET,
+    buf: *mut u8,
+    len: i32,
+    _flags: i32,
+    from: *mut u8,
+    fromlen: *mut i32,
+) -> i32 {
     guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
@@ -555,7 +716,9 @@ pub unsafe extern "C" fn recvfrom(s: SOCKET, buf: *mut u8, len: i32, _flags: i32
             // SAFETY: `buf` is non-null with `len` writable bytes.
             unsafe { std::slice::from_raw_parts_mut(buf, n) }
         };
-        let (got, peer) = e.sock.recv_from(out).map_err(err)?;
+        let received = e.sock.recv_from(out);
+        crate::events::read_called(&e);
+        let (got, peer) = received.map_err(err)?;
         // SAFETY: the caller's contract.
         unsafe { addr::write(&peer, from, fromlen) }?;
         Ok(clamp(got))
@@ -582,6 +745,9 @@ unsafe fn set_members(set: *const fd_set) -> Result<Vec<SOCKET>, u32> {
 /// connected and room to send; except: a failed connect or urgent data. Returns how
 /// many (socket, set) pairs are ready; `nfds` is ignored, as on Windows.
 ///
+/// Parameters: `nfds` (ignored), three Windows `fd_set`s (each may be NULL), the timeout (NULL: forever).
+/// Memory and lifetimes: the sets are rewritten to the ready sockets before return.
+///
 /// # Safety
 /// Each set must be null or a valid `fd_set`; `timeout` null or a valid `timeval`.
 #[unsafe(export_name = "ws2_select")]
@@ -595,14 +761,21 @@ pub unsafe extern "C" fn select(
     guard(SOCKET_ERROR, || {
         started()?;
         // SAFETY: the caller's contract.
-        let (r, w, x) = unsafe { (set_members(readfds)?, set_members(writefds)?, set_members(exceptfds)?) };
+        let r = unsafe { set_members(readfds) }?;
+        // SAFETY: as above.
+        let w = unsafe { set_members(writefds) }?;
+        // SAFETY: as above.
+        let x = unsafe { set_members(exceptfds) }?;
         if r.is_empty() && w.is_empty() && x.is_empty() {
             return Err(err(WsaError::WSAEINVAL));
         }
         let mut all: Vec<SOCKET> = r.iter().chain(&w).chain(&x).copied().collect();
         all.sort_unstable();
         all.dedup();
-        let entries: Vec<Arc<SockEntry>> = all.iter().map(|&h| handles::socket(h)).collect::<Result<_, _>>()?;
+        let entries: Vec<Arc<SockEntry>> = all
+            .iter()
+            .map(|&h| handles::socket(h))
+            .collect::<Result<_, _>>()?;
         let mut polls: Vec<PollEntry<'_>> = all
             .iter()
             .zip(&entries)
@@ -622,55 +795,79 @@ pub unsafe extern "C" fn select(
         } else {
             // SAFETY: non-null and valid (the contract).
             let tv = unsafe { &*timeout };
-            let us = i64::from(tv.tv_sec.max(0)) * 1_000_000 + i64::from(tv.tv_usec.max(0));
+            let us = tv
+                .tv_sec
+                .max(0)
+                .saturating_mul(1_000_000)
+                .saturating_add(tv.tv_usec.max(0));
             Some(Duration::from_micros(us.unsigned_abs()))
         };
         overlapped::poll(&mut polls, t).map_err(err)?;
         let mut count = 0;
-        let mut fill = |set: *mut fd_set, members: &[SOCKET], pick: &dyn Fn(&Readiness, &Socket) -> bool| {
-            if set.is_null() {
-                return;
-            }
-            let ready: Vec<SOCKET> = members
-                .iter()
-                .filter(|h| {
-                    let i = all.binary_search(h).unwrap_or(0);
-                    pick(&polls[i].ready, polls[i].socket)
-                })
-                .copied()
-                .collect();
-            // SAFETY: `set` is a valid, writable fd_set (the contract); `ready` holds at
-            // most FD_SETSIZE members (a subset of what it held).
-            let set = unsafe { &mut *set };
-            set.fd_count = ready.len() as u32;
-            set.fd_array[..ready.len()].copy_from_slice(&ready);
-            count += ready.len();
-        };
+        let mut fill =
+            |set: *mut fd_set, members: &[SOCKET], pick: &dyn Fn(&Readiness, &Socket) -> bool| {
+                if set.is_null() {
+                    return;
+                }
+                let ready: Vec<SOCKET> = members
+                    .iter()
+                    .filter(|h| {
+                        let i = all.binary_search(h).unwrap_or(0);
+                        pick(&polls[i].ready, polls[i].socket)
+                    })
+                    .copied()
+                    .collect();
+                // SAFETY: `set` is a valid, writable fd_set (the contract); `ready` holds at
+                // most FD_SETSIZE members (a subset of what it held).
+                let set = unsafe { &mut *set };
+                set.fd_count = u32::try_from(ready.len()).unwrap_or(0);
+                set.fd_array[..ready.len()].copy_from_slice(&ready);
+                count += ready.len();
+            };
         let connected = |s: &Socket| s.peer_addr().is_ok();
         fill(readfds, &r, &|rd, _| rd.read || rd.hangup || rd.error);
-        fill(writefds, &w, &|rd, s| rd.write && !rd.error && (connected(s) || !s.is_stream()));
-        fill(exceptfds, &x, &|rd, s| rd.priority || (rd.error && !connected(s)));
+        fill(writefds, &w, &|rd, s| {
+            rd.write && !rd.error && (connected(s) || !s.is_stream())
+        });
+        fill(exceptfds, &x, &|rd, s| {
+            rd.priority || (rd.error && !connected(s))
+        });
         Ok(clamp(count))
     })
 }
 
 /// `int __WSAFDIsSet(SOCKET fd, fd_set *set)`: what `FD_ISSET` expands to.
 ///
+/// Parameters: a socket and a set.
+/// Returns: nonzero when the socket is in the set.
+/// Memory and lifetimes: nothing is kept.
+///
 /// # Safety
 /// `set` must be null or a valid `fd_set`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __WSAFDIsSet(fd: SOCKET, set: *mut fd_set) -> i32 {
-    // SAFETY: the caller's contract.
-    guard(0, || Ok(i32::from(unsafe { set_members(set) }?.contains(&fd))))
+    guard(0, || {
+        // SAFETY: the caller's contract.
+        let members = unsafe { set_members(set) }?;
+        Ok(i32::from(members.contains(&fd)))
+    })
 }
 
 /// `int WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout)` with Windows `POLL*` bits.
 /// An unknown socket reports `POLLNVAL`.
 ///
+/// Parameters: the `WSAPOLLFD` array and its length, the timeout in ms (-1: forever).
+/// Returns: how many records have events, or `SOCKET_ERROR`.
+/// Memory and lifetimes: `revents` is written before return.
+///
 /// # Safety
 /// `fds` must point to `nfds` readable and writable `WSAPOLLFD` records.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn WSAPoll(fds: *mut crate::types::WSAPOLLFD, nfds: u32, timeout: i32) -> i32 {
+pub unsafe extern "C" fn WSAPoll(
+    fds: *mut crate::types::WSAPOLLFD,
+    nfds: u32,
+    timeout: i32,
+) -> i32 {
     guard(SOCKET_ERROR, || {
         started()?;
         if fds.is_null() && nfds > 0 {
@@ -681,7 +878,8 @@ pub unsafe extern "C" fn WSAPoll(fds: *mut crate::types::WSAPOLLFD, nfds: u32, t
         }
         // SAFETY: `nfds` valid records (the contract).
         let recs = unsafe { std::slice::from_raw_parts_mut(fds, nfds as usize) };
-        let entries: Vec<Option<Arc<SockEntry>>> = recs.iter().map(|r| handles::socket(r.fd).ok()).collect();
+        let entries: Vec<Option<Arc<SockEntry>>> =
+            recs.iter().map(|r| handles::socket(r.fd).ok()).collect();
         let mut idx = Vec::new();
         let mut polls = Vec::new();
         for (i, (r, e)) in recs.iter().zip(&entries).enumerate() {

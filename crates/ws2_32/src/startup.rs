@@ -25,7 +25,11 @@ pub unsafe extern "C" fn WSAStartup(version: u16, data: *mut WSADATA) -> i32 {
             return Ok(WsaError::WSAEFAULT.code() as i32);
         }
         let mut d = WSADATA {
-            wVersion: if major > 2 || (major == 2 && minor > 2) { 0x0202 } else { version },
+            wVersion: if major > 2 || (major == 2 && minor > 2) {
+                0x0202
+            } else {
+                version
+            },
             wHighVersion: 0x0202,
             iMaxSockets: 0,
             iMaxUdpDg: 0,
@@ -48,6 +52,9 @@ pub unsafe extern "C" fn WSAStartup(version: u16, data: *mut WSADATA) -> i32 {
 /// Returns 0, or `SOCKET_ERROR` with `WSANOTINITIALISED`. When the last `WSAStartup` is
 /// undone, every socket is closed; their pending overlapped operations complete aborted.
 ///
+/// Parameters: none.
+/// Memory and lifetimes: when the last `WSAStartup` is undone, every socket handle becomes invalid.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
@@ -64,6 +71,10 @@ pub unsafe extern "C" fn WSACleanup() -> i32 {
 
 /// `int WSAGetLastError(void)`: the calling thread's last error.
 ///
+/// Parameters: none.
+/// Returns: the code.
+/// Memory and lifetimes: per thread, like Windows; the same slot as `GetLastError`.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
@@ -72,6 +83,10 @@ pub unsafe extern "C" fn WSAGetLastError() -> i32 {
 }
 
 /// `void WSASetLastError(int iError)`.
+///
+/// Parameters: the code.
+/// Returns: nothing.
+/// Memory and lifetimes: per thread.
 ///
 /// # Safety
 /// Always safe to call.
@@ -82,6 +97,10 @@ pub unsafe extern "C" fn WSASetLastError(error: i32) {
 
 /// `DWORD GetLastError(void)`: the same slot as `WSAGetLastError`, as on Windows.
 ///
+/// Parameters: none.
+/// Returns: the code.
+/// Memory and lifetimes: per thread.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
@@ -90,6 +109,10 @@ pub unsafe extern "C" fn GetLastError() -> DWORD {
 }
 
 /// `void SetLastError(DWORD dwErrCode)`.
+///
+/// Parameters: the code.
+/// Returns: nothing.
+/// Memory and lifetimes: per thread.
 ///
 /// # Safety
 /// Always safe to call.

@@ -5,7 +5,7 @@
 //! time against the Win64 layout (the same values `include/check-headers.sh` asserts on
 //! the C side).
 
-#![allow(non_camel_case_types, non_snake_case, missing_docs)]
+#![allow(non_camel_case_types, non_snake_case, missing_docs, dead_code)]
 
 use std::mem::{offset_of, size_of};
 
@@ -26,6 +26,7 @@ pub const SOCKET_ERROR: i32 = -1;
 
 /// `WSAOVERLAPPED` / `OVERLAPPED`.
 #[repr(C)]
+#[derive(Debug)]
 pub struct OVERLAPPED {
     pub Internal: ULONG_PTR,
     pub InternalHigh: ULONG_PTR,
@@ -39,6 +40,7 @@ const _: () = assert!(offset_of!(OVERLAPPED, hEvent) == 24);
 
 /// `WSABUF`: length first.
 #[repr(C)]
+#[derive(Debug)]
 pub struct WSABUF {
     pub len: ULONG,
     pub buf: *mut u8,
@@ -48,6 +50,7 @@ const _: () = assert!(offset_of!(WSABUF, buf) == 8);
 
 /// `WSADATA`, 64-bit layout.
 #[repr(C)]
+#[derive(Debug)]
 pub struct WSADATA {
     pub wVersion: WORD,
     pub wHighVersion: WORD,
@@ -70,26 +73,58 @@ pub struct GUID {
 }
 const _: () = assert!(size_of::<GUID>() == 16);
 
-pub const WSAID_ACCEPTEX: GUID =
-    GUID { Data1: 0xb536_7df1, Data2: 0xcbac, Data3: 0x11cf, Data4: [0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92] };
-pub const WSAID_GETACCEPTEXSOCKADDRS: GUID =
-    GUID { Data1: 0xb536_7df2, Data2: 0xcbac, Data3: 0x11cf, Data4: [0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92] };
-pub const WSAID_TRANSMITFILE: GUID =
-    GUID { Data1: 0xb536_7df0, Data2: 0xcbac, Data3: 0x11cf, Data4: [0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92] };
-pub const WSAID_CONNECTEX: GUID =
-    GUID { Data1: 0x25a2_07b9, Data2: 0xddf3, Data3: 0x4660, Data4: [0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e] };
-pub const WSAID_DISCONNECTEX: GUID =
-    GUID { Data1: 0x7fda_2e11, Data2: 0x8630, Data3: 0x436f, Data4: [0xa0, 0x31, 0xf5, 0x36, 0xa6, 0xee, 0xc1, 0x57] };
-pub const WSAID_WSARECVMSG: GUID =
-    GUID { Data1: 0xf689_d7c8, Data2: 0x6f1f, Data3: 0x436b, Data4: [0x8a, 0x53, 0xe5, 0x4f, 0xe3, 0x51, 0xc3, 0x22] };
-pub const WSAID_WSASENDMSG: GUID =
-    GUID { Data1: 0xa441_e712, Data2: 0x754f, Data3: 0x43ca, Data4: [0x84, 0xa7, 0x0d, 0xee, 0x44, 0xcf, 0x60, 0x6d] };
-pub const WSAID_TRANSMITPACKETS: GUID =
-    GUID { Data1: 0xd968_9da0, Data2: 0x1f90, Data3: 0x11d3, Data4: [0x99, 0x71, 0x00, 0xc0, 0x4f, 0x68, 0xc8, 0x76] };
+pub const WSAID_ACCEPTEX: GUID = GUID {
+    Data1: 0xb536_7df1,
+    Data2: 0xcbac,
+    Data3: 0x11cf,
+    Data4: [0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92],
+};
+pub const WSAID_GETACCEPTEXSOCKADDRS: GUID = GUID {
+    Data1: 0xb536_7df2,
+    Data2: 0xcbac,
+    Data3: 0x11cf,
+    Data4: [0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92],
+};
+pub const WSAID_TRANSMITFILE: GUID = GUID {
+    Data1: 0xb536_7df0,
+    Data2: 0xcbac,
+    Data3: 0x11cf,
+    Data4: [0x95, 0xca, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92],
+};
+pub const WSAID_CONNECTEX: GUID = GUID {
+    Data1: 0x25a2_07b9,
+    Data2: 0xddf3,
+    Data3: 0x4660,
+    Data4: [0x8e, 0xe9, 0x76, 0xe5, 0x8c, 0x74, 0x06, 0x3e],
+};
+pub const WSAID_DISCONNECTEX: GUID = GUID {
+    Data1: 0x7fda_2e11,
+    Data2: 0x8630,
+    Data3: 0x436f,
+    Data4: [0xa0, 0x31, 0xf5, 0x36, 0xa6, 0xee, 0xc1, 0x57],
+};
+pub const WSAID_WSARECVMSG: GUID = GUID {
+    Data1: 0xf689_d7c8,
+    Data2: 0x6f1f,
+    Data3: 0x436b,
+    Data4: [0x8a, 0x53, 0xe5, 0x4f, 0xe3, 0x51, 0xc3, 0x22],
+};
+pub const WSAID_WSASENDMSG: GUID = GUID {
+    Data1: 0xa441_e712,
+    Data2: 0x754f,
+    Data3: 0x43ca,
+    Data4: [0x84, 0xa7, 0x0d, 0xee, 0x44, 0xcf, 0x60, 0x6d],
+};
+pub const WSAID_TRANSMITPACKETS: GUID = GUID {
+    Data1: 0xd968_9da0,
+    Data2: 0x1f90,
+    Data3: 0x11d3,
+    Data4: [0x99, 0x71, 0x00, 0xc0, 0x4f, 0x68, 0xc8, 0x76],
+};
 
 /// Windows `sockaddr_in` (16 bytes; `sin_addr.S_un.S_addr` in network order).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct sockaddr_in {
     pub sin_family: i16,
     pub sin_port: u16,
@@ -100,7 +135,7 @@ const _: () = assert!(size_of::<sockaddr_in>() == 16);
 
 /// Windows `sockaddr_in6` (28 bytes).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct sockaddr_in6 {
     pub sin6_family: i16,
     pub sin6_port: u16,
@@ -116,6 +151,7 @@ pub const SOCKADDR_STORAGE_SIZE: usize = 128;
 /// Windows `fd_set`.
 pub const FD_SETSIZE: usize = 64;
 #[repr(C)]
+#[derive(Debug)]
 pub struct fd_set {
     pub fd_count: u32,
     pub fd_array: [SOCKET; FD_SETSIZE],
@@ -123,16 +159,14 @@ pub struct fd_set {
 const _: () = assert!(size_of::<fd_set>() == 8 + 64 * 8);
 const _: () = assert!(offset_of!(fd_set, fd_array) == 8);
 
-/// Windows `timeval` (32-bit fields).
-#[repr(C)]
-pub struct timeval {
-    pub tv_sec: LONG,
-    pub tv_usec: LONG,
-}
+/// `struct timeval` as the headers declare it: the C library's (64-bit fields), so that
+/// programs that also include `<sys/time.h>` see one definition (Windows' has 32-bit
+/// fields; only the values matter to `select`).
+pub type timeval = libc::timeval;
 
 /// Windows `linger` (16-bit fields).
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 pub struct linger {
     pub l_onoff: u16,
     pub l_linger: u16,
@@ -140,6 +174,7 @@ pub struct linger {
 
 /// `tcp_keepalive` (`SIO_KEEPALIVE_VALS` input).
 #[repr(C)]
+#[derive(Debug)]
 pub struct tcp_keepalive {
     pub onoff: ULONG,
     pub keepalivetime: ULONG,
@@ -148,6 +183,7 @@ pub struct tcp_keepalive {
 
 /// `WSANETWORKEVENTS`.
 #[repr(C)]
+#[derive(Debug)]
 pub struct WSANETWORKEVENTS {
     pub lNetworkEvents: LONG,
     pub iErrorCode: [i32; 10],
@@ -155,6 +191,7 @@ pub struct WSANETWORKEVENTS {
 
 /// Windows `addrinfo` (note: `ai_canonname` before `ai_addr`, unlike glibc).
 #[repr(C)]
+#[derive(Debug)]
 pub struct addrinfo {
     pub ai_flags: i32,
     pub ai_family: i32,
@@ -169,6 +206,7 @@ const _: () = assert!(size_of::<addrinfo>() == 48);
 
 /// Windows `hostent` (16-bit type and length).
 #[repr(C)]
+#[derive(Debug)]
 pub struct hostent {
     pub h_name: *mut libc::c_char,
     pub h_aliases: *mut *mut libc::c_char,
@@ -179,6 +217,7 @@ pub struct hostent {
 
 /// `WSAPOLLFD`.
 #[repr(C)]
+#[derive(Debug)]
 pub struct WSAPOLLFD {
     pub fd: SOCKET,
     pub events: i16,
@@ -187,6 +226,7 @@ pub struct WSAPOLLFD {
 
 /// `SYSTEM_INFO` (64-bit layout; 48 bytes).
 #[repr(C)]
+#[derive(Debug)]
 pub struct SYSTEM_INFO {
     pub wProcessorArchitecture: u16,
     pub wReserved: u16,
@@ -201,6 +241,18 @@ pub struct SYSTEM_INFO {
     pub wProcessorRevision: u16,
 }
 const _: () = assert!(size_of::<SYSTEM_INFO>() == 48);
+const _: () = assert!(offset_of!(OVERLAPPED, Offset) == 16);
+const _: () = assert!(offset_of!(WSADATA, lpVendorInfo) == 8);
+const _: () = assert!(offset_of!(WSADATA, szDescription) == 16);
+const _: () = assert!(offset_of!(sockaddr_in, sin_addr) == 4);
+const _: () = assert!(offset_of!(sockaddr_in6, sin6_addr) == 8);
+const _: () = assert!(offset_of!(sockaddr_in6, sin6_scope_id) == 24);
+const _: () = assert!(size_of::<linger>() == 4);
+const _: () = assert!(size_of::<WSANETWORKEVENTS>() == 44);
+const _: () = assert!(size_of::<WSAPOLLFD>() == 16);
+const _: () = assert!(offset_of!(addrinfo, ai_canonname) == 24);
+const _: () = assert!(offset_of!(addrinfo, ai_addr) == 32);
+const _: () = assert!(size_of::<tcp_keepalive>() == 12);
 
 /// Windows constants (values as in the Windows SDK).
 pub mod c {

@@ -4,18 +4,29 @@
 //! `WSAGetOverlappedResult`, `GetOverlappedResult`, `CancelIo`, `CancelIoEx`.
 //!
 //! # How a C `WSAOVERLAPPED` maps onto the library
-//! Each post creates a library [`Overlapped`] record that mirrors its status and byte
-//! count into the C structure's `Internal` and `InternalHigh` (release ordering, so
-//! `HasOverlappedIoCompleted` works), signals the C `hEvent` (or, when it is NULL, the
-//! socket's own signal, as Windows signals the socket handle), or runs the C completion
-//! routine in the issuing thread's next alertable wait. The records live in a table keyed
-//! by the C structure's address until they complete, which is how reusing a pending
-//! `WSAOVERLAPPED` is refused (`WSAEINVAL`) and how `WSAGetOverlappedResult(fWait)`
-//! waits for the right operation.
+//! Each post creates a library [`Overlapped`] record for the C structure.
+//! - **Event mode** (no completion routine): the record mirrors its status and byte count
+//!   into a private scratch pair, and the post uses the library's callback mode. The
+//!   callback, run on the completing thread once the engine's locks are released, first
+//!   writes the operation's extra outputs (the sender of a `WSARecvFrom`), then
+//!   `InternalHigh`, then `Internal` (release), and only then signals `hEvent` (or, when
+//!   it is NULL, the socket's own signal, as Windows signals the socket handle). So a C
+//!   program that sees the event, or `HasOverlappedIoCompleted`, sees every output.
+//! - **Routine mode**: the record mirrors straight into `Internal`/`InternalHigh` at
+//!   completion (so `HasOverlappedIoCompleted` works before the routine runs), and the C
+//!   routine runs in the issuing thread's next alertable wait.
+//!
+//! The records live in a table keyed by the C structure's address until they complete,
+//! which is how reusing a pending `WSAOVERLAPPED` is refused (`WSAEINVAL`), how
+//! `WSAGetOverlappedResult(fWait)` waits for the right operation, and how
+//! `CancelIoEx(s, lpOverlapped)` finds it.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use overlapped::{
     Accept, BufList, Completion, Connect, Event, Ioctl, IoctlOutput, NtStatus, Overlapped, RawBuf,
@@ -23,10 +34,10 @@ use overlapped::{
 };
 
 use crate::addr;
-use crate::handles::{self, Object, SockEntry, guard, set_last_error, started};
+use crate::handles::{self, SockEntry, guard, set_last_error, started};
 use crate::types::{
     BOOL, DWORD, FALSE, GUID, HANDLE, OVERLAPPED, SOCKET, SOCKET_ERROR, TRUE, WSABUF, c,
-    tcp_keepalive,
+    tcp_keepalive, win32,
 };
 
 /// `LPWSAOVERLAPPED_COMPLETION_ROUTINE`.
@@ -36,21 +47,40 @@ fn err(e: WsaError) -> u32 {
     e.code()
 }
 
+/// The library records of the C structures posted so far, by address.
 struct Records {
-    map: HashMap<usize, Arc<Overlapped>>,
+    /// The record, and the scratch pair its mirror points to (kept as long as the
+    /// record, so no mirror write can ever reach freed memory).
+    map: HashMap<usize, (Arc<Overlapped>, Option<Scratch>)>,
     /// Sweep completed records when the table grows past this.
     sweep_at: usize,
 }
 
+/// Protects the record table (never held while posting or waiting).
 static RECORDS: Mutex<Option<Records>> = Mutex::new(None);
 
 fn records<R>(f: impl FnOnce(&mut Records) -> R) -> R {
     let mut g = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
-    let r = g.get_or_insert_with(|| Records { map: HashMap::new(), sweep_at: 1024 });
+    let r = g.get_or_insert_with(|| Records {
+        map: HashMap::new(),
+        sweep_at: 1024,
+    });
     f(r)
 }
 
+/// The C structure's `Internal` word, accessed atomically.
+///
+/// # Safety
+/// `c_ov` must point to a live, 8-byte aligned `WSAOVERLAPPED`.
+unsafe fn internal<'a>(c_ov: *mut OVERLAPPED) -> &'a AtomicUsize {
+    // SAFETY: the caller's contract; `Internal` is the first aligned word. Every
+    // concurrent access to it (the library's mirror, the publishing callback, C code
+    // polling HasOverlappedIoCompleted) is a word-sized access.
+    unsafe { AtomicUsize::from_ptr(c_ov.cast::<usize>()) }
+}
+
 /// How a post notifies.
+#[derive(Clone, Copy)]
 enum Mode {
     /// Event (the C `hEvent`, or the socket's signal when NULL).
     Event,
@@ -58,49 +88,138 @@ enum Mode {
     Routine(CompletionRoutine),
 }
 
+/// Where an event-mode record mirrors `[status, bytes]`.
+type Scratch = Arc<[AtomicUsize; 2]>;
+
+/// Publishes an event-mode completion to the C structure, then signals its event.
+#[derive(Clone)]
+struct Publish {
+    /// Where the library record mirrors `[status, bytes]`.
+    scratch: Scratch,
+    /// The event to signal last.
+    event: Event,
+    /// The C structure (an address: valid until the completion is observed).
+    c_ov: usize,
+}
+
+impl Publish {
+    /// Writes `InternalHigh`, then `Internal` (release), then signals the event.
+    fn run(&self) {
+        let status = self.scratch[0].load(Ordering::Acquire);
+        let bytes = self.scratch[1].load(Ordering::Relaxed);
+        let c_ov = self.c_ov as *mut OVERLAPPED;
+        // SAFETY: the post's contract: the structure stays valid until its completion
+        // is observed, and the event below is how it will be observed.
+        let high = unsafe { AtomicUsize::from_ptr(c_ov.cast::<usize>().wrapping_add(1)) };
+        high.store(bytes, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { internal(c_ov) }.store(status, Ordering::Release);
+        self.event.set();
+    }
+
+    /// The library callback for an event-mode post: `extra` writes the operation's own
+    /// outputs first (a panic in it is contained; the completion is still published).
+    fn callback<T: 'static>(
+        self,
+        extra: impl FnOnce(&Completion<T>) + std::marker::Send + 'static,
+    ) -> impl FnOnce(Completion<T>) + std::marker::Send + 'static {
+        move |c: Completion<T>| {
+            let _ = catch_unwind(AssertUnwindSafe(|| extra(&c)));
+            self.run();
+        }
+    }
+}
+
 /// A prepared post: the library record bound to the C structure.
 struct Prepared {
     ov: Arc<Overlapped>,
     c_ov: *mut OVERLAPPED,
+    /// `Internal` before the post, restored if it fails at once.
     saved_internal: usize,
+    /// Event mode: how the completion reaches the C structure.
+    publish: Option<Publish>,
 }
 
-/// Binds a library record to the C `WSAOVERLAPPED` for one post.
+/// Binds a library record to the C `WSAOVERLAPPED` for one post and marks the C
+/// structure pending.
 ///
 /// # Safety
-/// `c_ov` must point to a writable `WSAOVERLAPPED` that stays valid until the operation
-/// completes.
-unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: &Mode) -> Result<Prepared, u32> {
+/// `c_ov` must be null or point to a writable `WSAOVERLAPPED` that stays valid until the
+/// operation completes.
+unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: Mode) -> Result<Prepared, u32> {
+    if c_ov.is_null() || !c_ov.is_aligned() {
+        return Err(err(WsaError::WSAEFAULT));
+    }
     let key = c_ov as usize;
-    if records(|r| r.map.get(&key).is_some_and(|ov| !ov.is_complete())) {
+    if records(|r| r.map.get(&key).is_some_and(|(ov, _)| !ov.is_complete())) {
         return Err(err(WsaError::WSAEINVAL));
     }
-    // SAFETY: `c_ov` is valid (the contract).
-    let (h_event, saved_internal) = unsafe { ((*c_ov).hEvent, (*c_ov).Internal) };
-    let ov = match mode {
+    // SAFETY: `c_ov` is valid and aligned (the contract, checked above).
+    let h_event = unsafe { (*c_ov).hEvent };
+    // SAFETY: as above.
+    let saved_internal = unsafe { internal(c_ov) }.load(Ordering::Acquire);
+    let ov = Overlapped::new();
+    let publish = match mode {
         // With a routine, hEvent is ignored and free for the application's use.
-        Mode::Routine(_) => Overlapped::new(),
-        Mode::Event if h_event.is_null() => Overlapped::with_event(&entry.signal),
+        Mode::Routine(_) => {
+            // SAFETY: `Internal` and `InternalHigh` are the structure's first two aligned
+            // words, valid until completion (the contract).
+            unsafe { ov.set_mirror(c_ov.cast::<usize>()) };
+            None
+        }
         Mode::Event => {
-            // The low bit only tells completion ports to skip the packet.
-            let handle = (h_event as usize) & !1;
-            Overlapped::with_event(&handles::event(handle)?)
+            let event = if h_event.is_null() {
+                entry.signal.clone()
+            } else {
+                // The low bit only tells completion ports to skip the packet.
+                handles::event((h_event as usize) & !1)?
+            };
+            // Windows resets the request's event when the request starts.
+            event.reset();
+            let scratch = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
+            // SAFETY: the scratch pair is two aligned words kept alive by the callback
+            // (which outlives the record's last mirror write) and by `Prepared`.
+            unsafe { ov.set_mirror(scratch.as_ptr().cast::<usize>().cast_mut()) };
+            // SAFETY: valid and aligned (checked above).
+            unsafe { internal(c_ov) }.store(c::STATUS_PENDING, Ordering::Release);
+            Some(Publish {
+                scratch,
+                event,
+                c_ov: key,
+            })
         }
     };
-    // SAFETY: `Internal` and `InternalHigh` are the structure's first two aligned words,
-    // valid until completion (the contract).
-    unsafe { ov.set_mirror(c_ov.cast::<usize>()) };
-    Ok(Prepared { ov: Arc::new(ov), c_ov, saved_internal })
+    Ok(Prepared {
+        ov: Arc::new(ov),
+        c_ov,
+        saved_internal,
+        publish,
+    })
 }
 
 impl Prepared {
+    /// The event-mode callback (`extra` writes the operation's own outputs first).
+    fn callback<T: 'static>(
+        &self,
+        extra: impl FnOnce(&Completion<T>) + std::marker::Send + 'static,
+    ) -> impl FnOnce(Completion<T>) + std::marker::Send + 'static {
+        let publish = self.publish.clone().unwrap_or_else(|| Publish {
+            scratch: Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]),
+            event: Event::new_manual(),
+            c_ov: self.c_ov as usize,
+        });
+        publish.callback(extra)
+    }
+
     /// Records the post (pending or done) so a reuse while pending is refused.
-    fn keep(self) {
+    fn keep(&self) {
         let key = self.c_ov as usize;
+        let ov = Arc::clone(&self.ov);
+        let scratch = self.publish.as_ref().map(|p| Arc::clone(&p.scratch));
         records(|r| {
-            r.map.insert(key, self.ov);
+            r.map.insert(key, (ov, scratch));
             if r.map.len() > r.sweep_at {
-                r.map.retain(|_, ov| !ov.is_complete());
+                r.map.retain(|_, (ov, _)| !ov.is_complete());
                 r.sweep_at = r.map.len() * 2 + 1024;
             }
         });
@@ -108,25 +227,37 @@ impl Prepared {
 
     /// An immediate failure leaves `Internal` as it was (or `STATUS_PENDING` for
     /// AcceptEx/ConnectEx, which Windows sets at entry).
-    fn failed(self, internal: Option<usize>) {
-        // SAFETY: valid until the operation completes, and it completed (failed) at once.
-        unsafe { (*self.c_ov).Internal = internal.unwrap_or(self.saved_internal) };
+    fn failed(&self, internal_now: Option<usize>) {
+        // SAFETY: valid and aligned (checked by `prepare`); the post failed, so nothing
+        // else writes it.
+        unsafe { internal(self.c_ov) }.store(
+            internal_now.unwrap_or(self.saved_internal),
+            Ordering::Release,
+        );
     }
 }
 
 /// Turns a post's outcome into the Winsock return convention: 0 with the count written
 /// when it completed at once, else `SOCKET_ERROR` with `WSA_IO_PENDING`.
-fn finish(p: Prepared, r: Result<Status, WsaError>, count: *mut DWORD, flags: *mut DWORD) -> Result<i32, u32> {
+fn finish(
+    p: &Prepared,
+    r: Result<Status, WsaError>,
+    count: *mut DWORD,
+    flags: *mut DWORD,
+) -> Result<i32, u32> {
     match r {
         Ok(Status::Immediate(t)) => {
             p.keep();
-            if !count.is_null() {
-                // SAFETY: non-null counts are valid (the callers' contracts).
-                unsafe { count.write(u32::try_from(t.bytes).unwrap_or(u32::MAX)) };
-            }
+            // SAFETY: a null or valid count pointer (the contract).
+            unsafe { write_count(count, t.bytes) };
             if !flags.is_null() {
-                // SAFETY: as above.
+                // SAFETY: non-null flags are valid (the callers' contracts).
                 unsafe { flags.write(t.flags) };
+            }
+            // A truncated datagram is a warning: the part that fit is there and the
+            // notification was delivered, but the call reports WSAEMSGSIZE.
+            if p.ov.status() == NtStatus::BUFFER_OVERFLOW {
+                return Err(err(WsaError::WSAEMSGSIZE));
             }
             Ok(0)
         }
@@ -141,16 +272,23 @@ fn finish(p: Prepared, r: Result<Status, WsaError>, count: *mut DWORD, flags: *m
     }
 }
 
-/// Runs the C completion routine from the library's routine.
-fn routine_adapter<T>(routine: CompletionRoutine, c_ov: *mut OVERLAPPED) -> impl FnOnce(Completion<T>) + 'static {
+/// Runs the C completion routine from the library's routine; `extra` writes the
+/// operation's own outputs first.
+fn routine_adapter<T>(
+    routine: CompletionRoutine,
+    c_ov: *mut OVERLAPPED,
+    extra: impl FnOnce(&Completion<T>) + 'static,
+) -> impl FnOnce(Completion<T>) + 'static {
     let c_ov = c_ov as usize;
     move |c: Completion<T>| {
+        extra(&c);
         let c_ov = c_ov as *mut OVERLAPPED;
         let code = c.result.err().map_or(0, WsaError::code);
         // SAFETY: the structure stays valid until its completion has been observed, and
         // this is that observation (the WSARecv contract).
         let bytes = unsafe { (*c_ov).InternalHigh };
-        // SAFETY: a C function pointer given for exactly this call.
+        // SAFETY: a C function pointer given for exactly this call; a C function does
+        // not unwind.
         unsafe { routine(code, u32::try_from(bytes).unwrap_or(u32::MAX), c_ov, 0) };
     }
 }
@@ -183,7 +321,54 @@ unsafe fn capture(bufs: *const WSABUF, count: DWORD) -> Result<BufList<RawBuf>, 
     Ok(BufList(out))
 }
 
+type Bufs = BufList<RawBuf>;
+
+/// Posts one transfer with the notification `mode` asks for.
+fn post_transfer(
+    entry: &SockEntry,
+    p: &Prepared,
+    list: Bufs,
+    flags_in: u32,
+    op: Op,
+    mode: Mode,
+) -> Result<Status, WsaError> {
+    let sock = &entry.sock;
+    let (from, fromlen) = op.from();
+    let write_from_c =
+        // SAFETY: the caller's `lpFrom`/`lpFromlen`, valid until completion (the contract).
+        move |c: &Completion<overlapped::Received<Bufs>>| unsafe { write_from(c.output.from, from, fromlen) };
+    match (op, mode) {
+        (Op::Recv, Mode::Routine(r)) => Recv::new(sock, list)
+            .flags(flags_in)
+            .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, |_| {})),
+        (Op::Recv, Mode::Event) => Recv::new(sock, list)
+            .flags(flags_in)
+            .post_with_callback(&p.ov, p.callback(|_| {})),
+        (Op::RecvFrom(..), Mode::Routine(r)) => RecvFrom::new(sock, list)
+            .flags(flags_in)
+            .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, write_from_c)),
+        (Op::RecvFrom(..), Mode::Event) => RecvFrom::new(sock, list)
+            .flags(flags_in)
+            .post_with_callback(&p.ov, p.callback(write_from_c)),
+        (Op::Send, Mode::Routine(r)) => Send::new(sock, list)
+            .flags(flags_in)
+            .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, |_| {})),
+        (Op::Send, Mode::Event) => Send::new(sock, list)
+            .flags(flags_in)
+            .post_with_callback(&p.ov, p.callback(|_| {})),
+        (Op::SendTo(to), Mode::Routine(r)) => SendTo::new(sock, list, to)
+            .flags(flags_in)
+            .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, |_| {})),
+        (Op::SendTo(to), Mode::Event) => SendTo::new(sock, list, to)
+            .flags(flags_in)
+            .post_with_callback(&p.ov, p.callback(|_| {})),
+    }
+}
+
 /// The common body of WSARecv/WSARecvFrom/WSASend/WSASendTo.
+///
+/// # Safety
+/// As [`WSARecv`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn transfer(
     s: SOCKET,
@@ -200,59 +385,43 @@ unsafe fn transfer(
     let entry = handles::socket(s)?;
     // SAFETY: the caller's contract.
     let list = unsafe { capture(bufs, count) }?;
+    let reads = matches!(op, Op::Recv | Op::RecvFrom(..));
     if c_ov.is_null() {
-        return sync_transfer(&entry, list, done, flags_in, flags_out, op);
-    }
-    if let Some(r) = routine {
-        // SAFETY: the caller's contract: `c_ov` valid until completion.
-        let p = unsafe { prepare(&entry, c_ov, &Mode::Routine(r)) }?;
-        let ov_ptr = c_ov;
-        let res = match op {
-            Op::Recv => Recv::new(&entry.sock, list).flags(flags_in).post_with_routine(&p.ov, routine_adapter(r, ov_ptr)),
-            Op::RecvFrom(..) => RecvFrom::new(&entry.sock, list).flags(flags_in).post_with_routine(&p.ov, {
-                let (from, fromlen) = op.from();
-                let inner = routine_adapter(r, ov_ptr);
-                move |c: Completion<overlapped::Received<BufList<RawBuf>>>| {
-                    write_from(c.output.from, from, fromlen);
-                    inner(Completion { result: c.result, output: () });
-                }
-            }),
-            Op::Send => Send::new(&entry.sock, list).flags(flags_in).post_with_routine(&p.ov, routine_adapter(r, ov_ptr)),
-            Op::SendTo(to) => SendTo::new(&entry.sock, list, to).flags(flags_in).post_with_routine(&p.ov, routine_adapter(r, ov_ptr)),
-        };
-        return finish(p, res, done, flags_out);
-    }
-    // SAFETY: the caller's contract.
-    let p = unsafe { prepare(&entry, c_ov, &Mode::Event) }?;
-    let res = match op {
-        Op::Recv => Recv::new(&entry.sock, list).flags(flags_in).post(&p.ov).map(|x| x.status()),
-        Op::RecvFrom(..) => {
-            let (from, fromlen) = op.from();
-            RecvFrom::new(&entry.sock, list).flags(flags_in).post_with_callback(&p.ov, move |c| {
-                write_from(c.output.from, from, fromlen);
-            })
+        let r = sync_transfer(&entry, list, done, flags_in, flags_out, op);
+        if reads {
+            crate::events::read_called(&entry);
         }
-        Op::Send => Send::new(&entry.sock, list).flags(flags_in).post(&p.ov).map(|x| x.status()),
-        Op::SendTo(to) => SendTo::new(&entry.sock, list, to).flags(flags_in).post(&p.ov).map(|x| x.status()),
-    };
-    if !entry.overlapped {
+        return r;
+    }
+    let mode = routine.map_or(Mode::Event, Mode::Routine);
+    // SAFETY: the caller's contract: `c_ov` valid until completion.
+    let p = unsafe { prepare(&entry, c_ov, mode) }?;
+    let res = post_transfer(&entry, &p, list, flags_in, op, mode);
+    if reads {
+        crate::events::read_called(&entry);
+    }
+    if !entry.overlapped && matches!(res, Ok(Status::Pending)) {
         // A socket created without WSA_FLAG_OVERLAPPED: the call blocks until done.
-        if let Ok(Status::Pending) = res {
-            let r = p.ov.result(true);
-            p.keep();
-            return match r {
-                Ok(t) => {
-                    write_count(done, t.bytes);
-                    Ok(0)
-                }
-                Err(e) => Err(err(e)),
-            };
-        }
+        p.keep();
+        // SAFETY: valid until its completion is observed, which is now.
+        let (bytes, status) = unsafe { overlapped_result(c_ov, true) }?;
+        return match status.to_wsa() {
+            None => {
+                // SAFETY: a null or valid count pointer (the contract).
+                unsafe { write_count(done, bytes) };
+                Ok(0)
+            }
+            Some(e) => Err(err(e)),
+        };
     }
-    finish(p, res, done, flags_out)
+    finish(&p, res, done, flags_out)
 }
 
-fn write_count(done: *mut DWORD, bytes: usize) {
+/// Writes a byte count to a caller's `LPDWORD`, if not null.
+///
+/// # Safety
+/// `done` must be null or valid for a write.
+unsafe fn write_count(done: *mut DWORD, bytes: usize) {
     if !done.is_null() {
         // SAFETY: non-null counts are valid (the callers' contracts).
         unsafe { done.write(u32::try_from(bytes).unwrap_or(u32::MAX)) };
@@ -261,16 +430,22 @@ fn write_count(done: *mut DWORD, bytes: usize) {
 
 /// Where a WSARecvFrom writes the sender (kept as integers: the pointers are the
 /// caller's and valid until completion).
-fn write_from(from: Option<SocketAddr>, ptr: usize, len: usize) {
+///
+/// # Safety
+/// `ptr`/`len` must be null or the caller's `lpFrom`/`lpFromlen`, still valid.
+unsafe fn write_from(from: Option<SocketAddr>, ptr: usize, len: usize) {
     if let Some(a) = from {
-        // SAFETY: the WSARecvFrom contract: `lpFrom`/`lpFromlen` valid until completion.
+        // SAFETY: the WSARecvFrom contract: `lpFrom`/`lpFromlen` valid until completion
+        // (or null, which `addr::write` checks).
         let _ = unsafe { addr::write(&a, ptr as *mut u8, len as *mut i32) };
     }
 }
 
+/// Which transfer.
 #[derive(Clone, Copy)]
 enum Op {
     Recv,
+    /// The caller's `lpFrom` and `lpFromlen`, as addresses.
     RecvFrom(usize, usize),
     Send,
     SendTo(SocketAddr),
@@ -289,7 +464,7 @@ impl Op {
 /// blocking mode and timeouts.
 fn sync_transfer(
     entry: &SockEntry,
-    list: BufList<RawBuf>,
+    list: Bufs,
     done: *mut DWORD,
     flags_in: u32,
     flags_out: *mut DWORD,
@@ -299,55 +474,90 @@ fn sync_transfer(
         return Err(err(WsaError::WSAEFAULT));
     }
     let ov = Overlapped::new();
-    let posted = match op {
-        Op::Recv => Recv::new(&entry.sock, list).flags(flags_in).post(&ov).map(|p| p.status()),
-        Op::RecvFrom(from, fromlen) => RecvFrom::new(&entry.sock, list)
-            .flags(flags_in)
-            .post_with_callback(&ov, move |c| write_from(c.output.from, from, fromlen)),
-        Op::Send => Send::new(&entry.sock, list).flags(flags_in).post(&ov).map(|p| p.status()),
-        Op::SendTo(to) => SendTo::new(&entry.sock, list, to).flags(flags_in).post(&ov).map(|p| p.status()),
-    }
-    .map_err(err)?;
-    let t = match posted {
-        Status::Immediate(t) => t,
-        Status::Pending => {
-            let timeout = match op {
-                Op::Send | Op::SendTo(_) => entry.sock.write_timeout(),
-                _ => entry.sock.read_timeout(),
-            };
-            // A pending transfer on a non-blocking socket: WSAEWOULDBLOCK.
-            if entry.sock.is_nonblocking() {
-                entry.sock.cancel(&ov);
-                return match ov.result(true) {
-                    Ok(t) => {
-                        write_count(done, t.bytes);
-                        Ok(0)
-                    }
-                    Err(_) => Err(err(WsaError::WSAEWOULDBLOCK)),
-                };
-            }
-            match ov.result_timeout(timeout) {
-                Ok(t) => t,
-                Err(WsaError::WSA_IO_INCOMPLETE) => {
-                    entry.sock.cancel(&ov);
-                    return match ov.result(true) {
-                        Ok(t) => {
-                            write_count(done, t.bytes);
-                            Ok(0)
-                        }
-                        Err(_) => Err(err(WsaError::WSAETIMEDOUT)),
-                    };
-                }
-                Err(e) => return Err(err(e)),
-            }
+    let sock = &entry.sock;
+    let timeout = match op {
+        Op::Send | Op::SendTo(_) => sock.write_timeout(),
+        _ => sock.read_timeout(),
+    };
+    let t = match op {
+        Op::Recv => {
+            sync_wait(
+                entry,
+                &ov,
+                Recv::new(sock, list).flags(flags_in).post(&ov),
+                timeout,
+            )?
+            .0
+        }
+        Op::RecvFrom(from, fromlen) => {
+            let (t, out) = sync_wait(
+                entry,
+                &ov,
+                RecvFrom::new(sock, list).flags(flags_in).post(&ov),
+                timeout,
+            )?;
+            // SAFETY: the caller's `lpFrom`/`lpFromlen`, valid until completion (the contract).
+            unsafe { write_from(out.from, from, fromlen) };
+            t
+        }
+        Op::Send => {
+            sync_wait(
+                entry,
+                &ov,
+                Send::new(sock, list).flags(flags_in).post(&ov),
+                timeout,
+            )?
+            .0
+        }
+        Op::SendTo(to) => {
+            sync_wait(
+                entry,
+                &ov,
+                SendTo::new(sock, list, to).flags(flags_in).post(&ov),
+                timeout,
+            )?
+            .0
         }
     };
-    write_count(done, t.bytes);
+    // SAFETY: a null or valid count pointer (the contract).
+    unsafe { write_count(done, t.bytes) };
     if !flags_out.is_null() {
         // SAFETY: non-null flags are valid (the contract).
         unsafe { flags_out.write(t.flags) };
     }
     Ok(0)
+}
+
+/// Waits for a synchronous call's operation: `WSAEWOULDBLOCK` at once on a non-blocking
+/// socket, `WSAETIMEDOUT` after the socket's timeout (the operation is cancelled, unless
+/// it completed first).
+fn sync_wait<T: 'static>(
+    entry: &SockEntry,
+    ov: &Overlapped,
+    posted: Result<overlapped::Posted<T>, WsaError>,
+    timeout: Option<Duration>,
+) -> Result<(overlapped::Transfer, T), u32> {
+    let posted = posted.map_err(err)?;
+    if posted.immediate().is_none() {
+        let late = if entry.sock.is_nonblocking() {
+            Some(WsaError::WSAEWOULDBLOCK)
+        } else {
+            match ov.result_timeout(timeout) {
+                Err(WsaError::WSA_IO_INCOMPLETE) => Some(WsaError::WSAETIMEDOUT),
+                _ => None,
+            }
+        };
+        if let Some(late) = late {
+            entry.sock.cancel(ov);
+            let (r, out) = posted.wait();
+            return match r {
+                Ok(t) => Ok((t, out)),
+                Err(_) => Err(err(late)),
+            };
+        }
+    }
+    let (r, out) = posted.wait();
+    Ok((r.map_err(err)?, out))
 }
 
 fn ret(r: Result<i32, u32>) -> Result<i32, u32> {
@@ -396,6 +606,10 @@ pub unsafe extern "C" fn WSARecv(
 /// LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE
 /// lpCompletionRoutine)`: as [`WSARecv`], also writing the sender to `lpFrom`.
 ///
+/// Parameters: as `WSARecv`, plus `lpFrom`/`lpFromlen` for the sender.
+/// Returns: as `WSARecv`.
+/// Memory and lifetimes: as `WSARecv`; `lpFrom` and `lpFromlen` are written at completion, before the notification, so they too must stay valid until it is observed.
+///
 /// # Safety
 /// As [`WSARecv`]; `lpFrom`/`lpFromlen` null or valid until completion.
 #[unsafe(no_mangle)]
@@ -427,6 +641,9 @@ pub unsafe extern "C" fn WSARecvFrom(
 /// LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)`: gathers the buffers in
 /// order; completes only when all bytes are sent. Returns as [`WSARecv`].
 ///
+/// Parameters: the buffers are sent in array order; `dwFlags` (`MSG_OOB`, `MSG_DONTROUTE`).
+/// Memory and lifetimes: the `WSABUF` array is captured before return; the buffers and `*lpOverlapped` must stay valid until the completion is observed.
+///
 /// # Safety
 /// As [`WSARecv`].
 #[unsafe(no_mangle)]
@@ -441,7 +658,19 @@ pub unsafe extern "C" fn WSASend(
 ) -> i32 {
     guard(SOCKET_ERROR, || {
         // SAFETY: the contract.
-        ret(unsafe { transfer(s, bufs, count, sent, flags, std::ptr::null_mut(), ov, routine, Op::Send) })
+        ret(unsafe {
+            transfer(
+                s,
+                bufs,
+                count,
+                sent,
+                flags,
+                std::ptr::null_mut(),
+                ov,
+                routine,
+                Op::Send,
+            )
+        })
     })
 }
 
@@ -449,6 +678,10 @@ pub unsafe extern "C" fn WSASend(
 /// lpNumberOfBytesSent, DWORD dwFlags, const struct sockaddr *lpTo, int iTolen,
 /// LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE
 /// lpCompletionRoutine)`. A non-overlapped call with a NULL count gives `WSAEFAULT`.
+///
+/// Parameters: as `WSASend`, plus the destination `lpTo` of `iTolen` bytes.
+/// Returns: as `WSASend`.
+/// Memory and lifetimes: as `WSASend`; `lpTo` is read during the call only.
 ///
 /// # Safety
 /// As [`WSARecv`]; `lpTo` must point to `iTolen` readable bytes.
@@ -470,7 +703,19 @@ pub unsafe extern "C" fn WSASendTo(
         // SAFETY: the contract.
         let dest = unsafe { addr::read(to, tolen) }?;
         // SAFETY: the contract.
-        ret(unsafe { transfer(s, bufs, count, sent, flags, std::ptr::null_mut(), ov, routine, Op::SendTo(dest)) })
+        ret(unsafe {
+            transfer(
+                s,
+                bufs,
+                count,
+                sent,
+                flags,
+                std::ptr::null_mut(),
+                ov,
+                routine,
+                Op::SendTo(dest),
+            )
+        })
     })
 }
 
@@ -479,25 +724,40 @@ pub unsafe extern "C" fn WSASendTo(
 /// # Safety
 /// `c_ov` must point to a readable `WSAOVERLAPPED`.
 unsafe fn overlapped_result(c_ov: *mut OVERLAPPED, wait: bool) -> Result<(usize, NtStatus), u32> {
-    let internal = || {
-        // SAFETY: valid (the contract); `Internal` is written atomically with release.
-        let a = unsafe { std::sync::atomic::AtomicUsize::from_ptr(c_ov.cast::<usize>()) };
-        a.load(std::sync::atomic::Ordering::Acquire)
+    if !c_ov.is_aligned() {
+        return Err(err(WsaError::WSAEFAULT));
+    }
+    let read = || {
+        // SAFETY: valid and aligned (the contract, checked above); `Internal` is
+        // published with release ordering after `InternalHigh`.
+        let status = unsafe { internal(c_ov) }.load(Ordering::Acquire);
+        // SAFETY: as above.
+        let bytes = unsafe { (*c_ov).InternalHigh };
+        (bytes, NtStatus(u32::try_from(status).unwrap_or(u32::MAX)))
     };
+    let mut published_by = None;
     loop {
-        let status = internal();
-        if status != c::STATUS_PENDING {
-            // SAFETY: valid (the contract).
-            let bytes = unsafe { (*c_ov).InternalHigh };
-            return Ok((bytes, NtStatus(u32::try_from(status).unwrap_or(u32::MAX))));
+        let (bytes, status) = read();
+        if status != NtStatus::PENDING {
+            return Ok((bytes, status));
         }
         if !wait {
             return Err(err(WsaError::WSA_IO_INCOMPLETE));
         }
-        match records(|r| r.map.get(&(c_ov as usize)).cloned()) {
+        match records(|r| r.map.get(&(c_ov as usize)).map(|(ov, _)| Arc::clone(ov))) {
             // Wait for the operation itself (non-alertably), outside the table lock.
-            Some(rec) => {
+            Some(rec) if !rec.is_complete() => {
                 let _ = rec.result(true);
+            }
+            // Complete: the publishing callback runs as soon as the completing thread
+            // leaves the engine (microseconds); give it the processor.
+            Some(_) => {
+                let deadline =
+                    *published_by.get_or_insert_with(|| Instant::now() + Duration::from_secs(10));
+                if Instant::now() > deadline {
+                    return Ok((bytes, status));
+                }
+                std::thread::yield_now();
             }
             // Not ours (a fabricated OVERLAPPED): wait on its event, as Windows does.
             None => {
@@ -505,10 +765,7 @@ unsafe fn overlapped_result(c_ov: *mut OVERLAPPED, wait: bool) -> Result<(usize,
                 let h = unsafe { (*c_ov).hEvent } as usize & !1;
                 let ev = handles::event(h)?;
                 let _ = overlapped::wait_any(&[&ev], None, false);
-                let status = internal();
-                // SAFETY: valid (the contract).
-                let bytes = unsafe { (*c_ov).InternalHigh };
-                return Ok((bytes, NtStatus(u32::try_from(status).unwrap_or(u32::MAX))));
+                return Ok(read());
             }
         }
     }
@@ -522,6 +779,9 @@ unsafe fn overlapped_result(c_ov: *mut OVERLAPPED, wait: bool) -> Result<(usize,
 /// `fWait` is FALSE; FALSE with the operation's **WSA-family** error otherwise
 /// (`WSAECONNRESET`, `WSA_OPERATION_ABORTED`, `WSAECONNABORTED`, ...). `fWait` waits
 /// non-alertably. Errors: `WSAENOTSOCK`, `WSAEFAULT` (NULL `lpOverlapped`).
+///
+/// Parameters: the socket the operation was posted on, its `WSAOVERLAPPED`, where to write the count and flags (either may be NULL), `fWait`.
+/// Memory and lifetimes: nothing is kept.
 ///
 /// # Safety
 /// `lpOverlapped` must point to a `WSAOVERLAPPED`; the out pointers null or valid.
@@ -542,18 +802,24 @@ pub unsafe extern "C" fn WSAGetOverlappedResult(
         // SAFETY: the contract.
         let (bytes, status) = unsafe { overlapped_result(ov, wait != 0) }?;
         if !flags.is_null() {
-            let f = if status == NtStatus::BUFFER_OVERFLOW { c::MSG_PARTIAL } else { 0 };
+            let f = if status == NtStatus::BUFFER_OVERFLOW {
+                c::MSG_PARTIAL
+            } else {
+                0
+            };
             // SAFETY: non-null and valid (the contract).
             unsafe { flags.write(f) };
         }
         match status.to_wsa() {
             None => {
-                write_count(transferred, bytes);
+                // SAFETY: a null or valid count pointer (the contract).
+                unsafe { write_count(transferred, bytes) };
                 Ok(TRUE)
             }
             Some(e) => {
                 if status == NtStatus::BUFFER_OVERFLOW {
-                    write_count(transferred, bytes);
+                    // SAFETY: a null or valid count pointer (the contract).
+                    unsafe { write_count(transferred, bytes) };
                 }
                 Err(err(e))
             }
@@ -566,6 +832,10 @@ pub unsafe extern "C" fn WSAGetOverlappedResult(
 /// is the **Win32-family** code (`ERROR_NETNAME_DELETED` for a reset,
 /// `ERROR_OPERATION_ABORTED`, `ERROR_CONNECTION_REFUSED`, `ERROR_IO_INCOMPLETE`).
 ///
+/// Parameters: a handle (not checked), the `OVERLAPPED`, where to write the count (may be NULL), `bWait`.
+/// Returns: TRUE, or FALSE with the Win32 code.
+/// Memory and lifetimes: nothing is kept.
+///
 /// # Safety
 /// As [`WSAGetOverlappedResult`].
 #[unsafe(no_mangle)]
@@ -577,11 +847,12 @@ pub unsafe extern "C" fn GetOverlappedResult(
 ) -> BOOL {
     guard(FALSE, || {
         if ov.is_null() {
-            return Err(crate::types::win32::ERROR_INVALID_PARAMETER);
+            return Err(win32::ERROR_INVALID_PARAMETER);
         }
         // SAFETY: the contract.
         let (bytes, status) = unsafe { overlapped_result(ov, wait != 0) }?;
-        write_count(transferred, bytes);
+        // SAFETY: a null or valid count pointer (the contract).
+        unsafe { write_count(transferred, bytes) };
         match status.to_win32() {
             0 => Ok(TRUE),
             code => Err(code),
@@ -592,12 +863,16 @@ pub unsafe extern "C" fn GetOverlappedResult(
 /// `BOOL CancelIo(HANDLE hFile)`: cancels the calling thread's pending operations on
 /// the socket; TRUE even if there were none.
 ///
+/// Parameters: a socket handle.
+/// Returns: TRUE, or FALSE with `ERROR_INVALID_HANDLE`.
+/// Memory and lifetimes: cancelled operations still complete through their notification; their memory must stay valid until then.
+///
 /// # Safety
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn CancelIo(h: HANDLE) -> BOOL {
     guard(FALSE, || {
-        let e = handles::socket(h as usize).map_err(|_| crate::types::win32::ERROR_INVALID_HANDLE)?;
+        let e = handles::socket(h as usize).map_err(|_| win32::ERROR_INVALID_HANDLE)?;
         e.sock.cancel_from_this_thread();
         Ok(TRUE)
     })
@@ -607,25 +882,36 @@ pub unsafe extern "C" fn CancelIo(h: HANDLE) -> BOOL {
 /// (or all of the socket's, with NULL) from any thread; FALSE with `ERROR_NOT_FOUND`
 /// when nothing matched. Cancelled operations complete with `ERROR_OPERATION_ABORTED`.
 ///
+/// Parameters: a socket handle and the operation's `OVERLAPPED` (or NULL for all).
+/// Returns: TRUE, or FALSE with `ERROR_NOT_FOUND` / `ERROR_INVALID_HANDLE`.
+/// Memory and lifetimes: as `CancelIo`.
+///
 /// # Safety
 /// `lpOverlapped` is only compared, never dereferenced.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn CancelIoEx(h: HANDLE, ov: *mut OVERLAPPED) -> BOOL {
     guard(FALSE, || {
-        let e = handles::socket(h as usize).map_err(|_| crate::types::win32::ERROR_INVALID_HANDLE)?;
+        let e = handles::socket(h as usize).map_err(|_| win32::ERROR_INVALID_HANDLE)?;
         let found = if ov.is_null() {
             e.sock.cancel_all() > 0
         } else {
-            let rec = records(|r| r.map.get(&(ov as usize)).cloned());
+            let rec = records(|r| r.map.get(&(ov as usize)).map(|(o, _)| Arc::clone(o)));
             // An AcceptEx belongs to the listener; look on this socket only, as Windows does.
             rec.is_some_and(|o| e.sock.cancel(&o))
         };
-        if found { Ok(TRUE) } else { Err(crate::types::win32::ERROR_NOT_FOUND) }
+        if found {
+            Ok(TRUE)
+        } else {
+            Err(win32::ERROR_NOT_FOUND)
+        }
     })
 }
 
 /// Writes one AcceptEx address block: `[i32 length][Windows sockaddr]`.
-fn write_block(at: usize, room: usize, a: Option<SocketAddr>) {
+///
+/// # Safety
+/// `at` must be the address of `room` writable bytes.
+unsafe fn write_block(at: usize, room: usize, a: Option<SocketAddr>) {
     let Some(a) = a else { return };
     let bytes = addr::encode(&a);
     if room < bytes.len() + 4 {
@@ -634,10 +920,9 @@ fn write_block(at: usize, room: usize, a: Option<SocketAddr>) {
     let len = i32::try_from(bytes.len()).unwrap_or(0).to_ne_bytes();
     // SAFETY: the AcceptEx contract: the output buffer holds `room` writable bytes at
     // `at` until the completion is observed (checked to fit above).
-    unsafe {
-        std::ptr::copy_nonoverlapping(len.as_ptr(), at as *mut u8, 4);
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), (at as *mut u8).add(4), bytes.len());
-    }
+    let block = unsafe { std::slice::from_raw_parts_mut(at as *mut u8, 4 + bytes.len()) };
+    block[..4].copy_from_slice(&len);
+    block[4..].copy_from_slice(&bytes);
 }
 
 /// `BOOL AcceptEx(SOCKET sListenSocket, SOCKET sAcceptSocket, PVOID lpOutputBuffer,
@@ -654,6 +939,9 @@ fn write_block(at: usize, room: usize, a: Option<SocketAddr>) {
 /// buffer, address lengths too small), `WSAEINVAL` (not listening, acceptor bound,
 /// connected or already the target of a pending AcceptEx). `Internal` is set to
 /// `STATUS_PENDING` at entry, even on immediate failure, as Windows does.
+///
+/// Parameters: the listening socket, an unbound unconnected acceptor socket, the output buffer and the three lengths, where to write the count, the `OVERLAPPED` (required).
+/// Memory and lifetimes: the output buffer and `*lpOverlapped` must stay valid until the completion is observed; the addresses are written before the notification.
 ///
 /// # Safety
 /// The output buffer must hold `dwReceiveDataLength + dwLocalAddressLength +
@@ -686,35 +974,42 @@ pub unsafe extern "C" fn AcceptEx(
         if out.is_null() {
             return fail(err(WsaError::WSAEFAULT));
         }
-        let need = if a.sock.family() == overlapped::Family::V6 { 28 + 16 } else { 16 + 16 };
+        let need = if a.sock.family() == overlapped::Family::V6 {
+            28 + 16
+        } else {
+            16 + 16
+        };
         if remote_len < need || local_len < need {
             return fail(err(WsaError::WSAEFAULT));
         }
         // SAFETY: the contract: `ov` valid until completion.
-        let p = unsafe { prepare(&l, ov, &Mode::Event) }?;
+        let p = unsafe { prepare(&l, ov, Mode::Event) }?;
         let base = out as usize + recv_len as usize;
         let (ll, rl) = (local_len as usize, remote_len as usize);
-        let mut op = Accept::new(&l.sock, &a.sock).on_addresses(move |local, remote| {
-            write_block(base, ll, local);
-            write_block(base + ll, rl, remote);
+        let op = Accept::new(&l.sock, &a.sock).on_addresses(move |local, remote| {
+            // SAFETY: inside the AcceptEx output buffer, valid until completion (the contract).
+            unsafe { write_block(base, ll, local) };
+            // SAFETY: inside the AcceptEx output buffer, valid until completion (the contract).
+            unsafe { write_block(base + ll, rl, remote) };
         });
         let res = if recv_len > 0 {
             // SAFETY: the contract: `recv_len` writable bytes until completion.
             let buf = unsafe { RawBuf::new(out, recv_len as usize) };
-            op.receive(buf).post(&p.ov).map(|x| x.status())
+            op.receive(buf)
+                .post_with_callback(&p.ov, p.callback(|_| {}))
         } else {
-            op = op;
-            op.post(&p.ov).map(|x| x.status())
+            op.post_with_callback(&p.ov, p.callback(|_| {}))
         };
         match res {
             Ok(Status::Immediate(t)) => {
                 p.keep();
-                write_count(received, t.bytes);
+                // SAFETY: a null or valid count pointer (the contract).
+                unsafe { write_count(received, t.bytes) };
                 Ok(TRUE)
             }
             Ok(Status::Pending) => {
                 p.keep();
-                Err(crate::types::win32::ERROR_IO_PENDING)
+                Err(win32::ERROR_IO_PENDING)
             }
             Err(e) => {
                 p.failed(Some(c::STATUS_PENDING));
@@ -729,6 +1024,10 @@ pub unsafe extern "C" fn AcceptEx(
 /// **LocalSockaddr, LPINT LocalSockaddrLength, struct sockaddr **RemoteSockaddr, LPINT
 /// RemoteSockaddrLength)`: points into the buffer that a completed [`AcceptEx`] filled.
 /// Pointers stay untouched where a block holds no address.
+///
+/// Parameters: the AcceptEx output buffer and the same three lengths, where to write the two address pointers and sizes.
+/// Returns: nothing; the pointers point into the output buffer.
+/// Memory and lifetimes: the returned pointers are valid as long as the output buffer is.
 ///
 /// # Safety
 /// The buffer must be the one given to a completed AcceptEx with the same lengths; the
@@ -759,7 +1058,7 @@ pub unsafe extern "C" fn GetAcceptExSockaddrs(
             }
             if !p.is_null() {
                 // SAFETY: valid out pointer (the contract); the address follows the length.
-                unsafe { p.write(at.add(4)) };
+                unsafe { p.write(at.wrapping_add(4)) };
             }
             if !n.is_null() {
                 // SAFETY: valid out pointer (the contract).
@@ -767,7 +1066,10 @@ pub unsafe extern "C" fn GetAcceptExSockaddrs(
             }
         };
         // SAFETY: offsets within the caller's buffer (the contract).
-        let (l, r) = unsafe { (out.add(recv_len as usize), out.add(recv_len as usize + local_len as usize)) };
+        let (l, r) = (
+            out.wrapping_add(recv_len as usize),
+            out.wrapping_add(recv_len as usize + local_len as usize),
+        );
         read(l, local_len, local, local_size);
         read(r, remote_len, remote, remote_size);
         Ok(())
@@ -781,10 +1083,18 @@ pub unsafe extern "C" fn GetAcceptExSockaddrs(
 /// `WSAECONNREFUSED` (WSA). Errors at once: `WSA_INVALID_PARAMETER` (NULL overlapped),
 /// `WSAENOTSOCK`, `WSAEINVAL` (unbound, listening, connect under way), `WSAEISCONN`.
 ///
+/// Parameters: a bound stream socket, the destination, an optional first-data buffer, where to write the count, the `OVERLAPPED` (required).
+/// Returns: TRUE on completion during the call, else FALSE with `ERROR_IO_PENDING` or the error.
+/// Memory and lifetimes: the destination is read during the call; the send buffer and `*lpOverlapped` must stay valid until the completion is observed.
+///
 /// # Safety
 /// `name` must point to `namelen` bytes; the send buffer and `*lpOverlapped` must stay
 /// valid until the completion is observed.
-#[unsafe(no_mangle)]
+// Exported as `ws2_ConnectEx`, not under its Windows name: Windows declares no such function
+// (programs get it through SIO_GET_EXTENSION_FUNCTION_POINTER), so programs often name
+// their own pointer variable `ConnectEx`, which would clash with an exported symbol.
+#[unsafe(export_name = "ws2_ConnectEx")]
+#[allow(non_snake_case)] // the Winsock name, kept for the docs and the GUID table
 pub unsafe extern "C" fn ConnectEx(
     s: SOCKET,
     name: *const u8,
@@ -808,23 +1118,26 @@ pub unsafe extern "C" fn ConnectEx(
             return Err(err(WsaError::WSAEFAULT));
         }
         // SAFETY: the contract.
-        let p = unsafe { prepare(&e, ov, &Mode::Event) }?;
+        let p = unsafe { prepare(&e, ov, Mode::Event) }?;
         let res = if send_len > 0 {
             // SAFETY: the contract: `send_len` readable bytes until completion.
             let data = unsafe { RawBuf::new(send_buf, send_len as usize) };
-            Connect::new(&e.sock, to).send(data).post(&p.ov).map(|x| x.status())
+            Connect::new(&e.sock, to)
+                .send(data)
+                .post_with_callback(&p.ov, p.callback(|_| {}))
         } else {
-            Connect::new(&e.sock, to).post(&p.ov).map(|x| x.status())
+            Connect::new(&e.sock, to).post_with_callback(&p.ov, p.callback(|_| {}))
         };
         match res {
             Ok(Status::Immediate(t)) => {
                 p.keep();
-                write_count(sent, t.bytes);
+                // SAFETY: a null or valid count pointer (the contract).
+                unsafe { write_count(sent, t.bytes) };
                 Ok(TRUE)
             }
             Ok(Status::Pending) => {
                 p.keep();
-                Err(crate::types::win32::ERROR_IO_PENDING)
+                Err(win32::ERROR_IO_PENDING)
             }
             Err(e) => {
                 p.failed(Some(c::STATUS_PENDING));
@@ -839,16 +1152,32 @@ pub unsafe extern "C" fn ConnectEx(
 ///
 /// # Safety
 /// `ov` must be valid until the completion is observed.
-unsafe fn notify_done(entry: &SockEntry, ov: *mut OVERLAPPED, routine: Option<CompletionRoutine>) -> Result<(), u32> {
+unsafe fn notify_done(
+    entry: &SockEntry,
+    ov: *mut OVERLAPPED,
+    routine: Option<CompletionRoutine>,
+) -> Result<(), u32> {
     let mode = routine.map_or(Mode::Event, Mode::Routine);
     // SAFETY: the contract.
-    let p = unsafe { prepare(entry, ov, &mode) }?;
+    let p = unsafe { prepare(entry, ov, mode) }?;
     let res = match routine {
-        Some(r) => Ioctl::Done.on(&entry.sock).post_with_routine(&p.ov, routine_adapter(r, ov)),
-        None => Ioctl::Done.on(&entry.sock).post(&p.ov).map(|x| x.status()),
+        Some(r) => Ioctl::Done
+            .on(&entry.sock)
+            .post_with_routine(&p.ov, routine_adapter(r, ov, |_| {})),
+        None => Ioctl::Done
+            .on(&entry.sock)
+            .post_with_callback(&p.ov, p.callback(|_| {})),
     };
-    p.keep();
-    res.map(drop).map_err(err)
+    match res {
+        Ok(_) => {
+            p.keep();
+            Ok(())
+        }
+        Err(e) => {
+            p.failed(None);
+            Err(err(e))
+        }
+    }
 }
 
 /// `BOOL DisconnectEx(SOCKET s, LPOVERLAPPED lpOverlapped, DWORD dwFlags, DWORD
@@ -857,10 +1186,23 @@ unsafe fn notify_done(entry: &SockEntry, ov: *mut OVERLAPPED, routine: Option<Co
 /// connected. `TF_REUSE_SOCKET` is accepted but the socket cannot be reused for
 /// AcceptEx/ConnectEx afterwards (see the crate's `# Compatibility`).
 ///
+/// Parameters: a connected socket, an optional `OVERLAPPED`, flags (`TF_REUSE_SOCKET` accepted), reserved.
+/// Returns: TRUE, or FALSE with `WSAENOTCONN`, `WSAENOTSOCK`.
+/// Memory and lifetimes: `*lpOverlapped` must stay valid until the completion is observed.
+///
 /// # Safety
 /// `lpOverlapped` null or valid until the completion is observed.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn DisconnectEx(s: SOCKET, ov: *mut OVERLAPPED, _flags: DWORD, _reserved: DWORD) -> BOOL {
+// Exported as `ws2_DisconnectEx`, not under its Windows name: Windows declares no such function
+// (programs get it through SIO_GET_EXTENSION_FUNCTION_POINTER), so programs often name
+// their own pointer variable `DisconnectEx`, which would clash with an exported symbol.
+#[unsafe(export_name = "ws2_DisconnectEx")]
+#[allow(non_snake_case)] // the Winsock name, kept for the docs and the GUID table
+pub unsafe extern "C" fn DisconnectEx(
+    s: SOCKET,
+    ov: *mut OVERLAPPED,
+    _flags: DWORD,
+    _reserved: DWORD,
+) -> BOOL {
     guard(FALSE, || {
         started()?;
         let e = handles::socket(s)?;
@@ -873,23 +1215,105 @@ pub unsafe extern "C" fn DisconnectEx(s: SOCKET, ov: *mut OVERLAPPED, _flags: DW
     })
 }
 
-/// `TransmitFile`: not supported (there are no file handles in this ABI); fails with
-/// `WSAEOPNOTSUPP`.
+/// `TRANSMIT_FILE_BUFFERS`: data sent before and after the file.
+#[repr(C)]
+#[derive(Debug)]
+pub struct TRANSMIT_FILE_BUFFERS {
+    /// `Head`.
+    pub head: *mut u8,
+    /// `HeadLength`.
+    pub head_len: DWORD,
+    /// `Tail`.
+    pub tail: *mut u8,
+    /// `TailLength`.
+    pub tail_len: DWORD,
+}
+const _: () = assert!(size_of::<TRANSMIT_FILE_BUFFERS>() == 32);
+
+/// `BOOL TransmitFile(SOCKET hSocket, HANDLE hFile, DWORD nNumberOfBytesToWrite, DWORD
+/// nNumberOfBytesPerSend, LPOVERLAPPED lpOverlapped, LPTRANSMIT_FILE_BUFFERS
+/// lpTransmitBuffers, DWORD dwReserved)`, also reachable through
+/// `SIO_GET_EXTENSION_FUNCTION_POINTER`: with `hFile` NULL, sends the head and tail
+/// buffers as one gathered `WSASend` (overlapped when `lpOverlapped` is given, completing
+/// through its event). `TF_DISCONNECT` shuts the sending side down after a synchronous
+/// send.
+///
+/// Returns TRUE on completion during the call, FALSE with `ERROR_IO_PENDING`, or FALSE
+/// with `WSAEOPNOTSUPP` for a non-NULL `hFile` (this ABI has no file handles), or the
+/// `WSASend` errors.
+/// Memory and lifetimes: the buffers and `*lpOverlapped` must stay valid until the
+/// completion is observed.
+///
+/// Parameters: a connected socket, `hFile` (must be NULL), byte counts (ignored), an optional `OVERLAPPED`, the head/tail buffers, `TF_DISCONNECT`.
 ///
 /// # Safety
-/// Reads nothing.
+/// `lpTransmitBuffers` null or valid; its buffers readable for their lengths.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn TransmitFile(
-    _s: SOCKET,
-    _file: HANDLE,
+    s: SOCKET,
+    file: HANDLE,
     _n: DWORD,
     _per_send: DWORD,
-    _ov: *mut OVERLAPPED,
-    _buffers: *mut libc::c_void,
-    _flags: DWORD,
+    ov: *mut OVERLAPPED,
+    buffers: *mut TRANSMIT_FILE_BUFFERS,
+    flags: DWORD,
 ) -> BOOL {
-    set_last_error(err(WsaError::WSAEOPNOTSUPP));
-    FALSE
+    guard(FALSE, || {
+        started()?;
+        let e = handles::socket(s)?;
+        if !file.is_null() {
+            return Err(err(WsaError::WSAEOPNOTSUPP));
+        }
+        let mut bufs = Vec::with_capacity(2);
+        // SAFETY: null or valid (the contract).
+        if let Some(tb) = unsafe { buffers.as_ref() } {
+            if tb.head_len > 0 {
+                bufs.push(WSABUF {
+                    len: tb.head_len,
+                    buf: tb.head,
+                });
+            }
+            if tb.tail_len > 0 {
+                bufs.push(WSABUF {
+                    len: tb.tail_len,
+                    buf: tb.tail,
+                });
+            }
+        }
+        if bufs.is_empty() {
+            bufs.push(WSABUF {
+                len: 0,
+                buf: std::ptr::null_mut(),
+            });
+        }
+        let count = u32::try_from(bufs.len()).unwrap_or(1);
+        let mut sent: DWORD = 0;
+        // SAFETY: the WSABUF array is captured before `transfer` returns; the buffers
+        // and `ov` are the caller's, under the same contract as WSASend's.
+        let r = unsafe {
+            transfer(
+                s,
+                bufs.as_ptr(),
+                count,
+                &raw mut sent,
+                0,
+                std::ptr::null_mut(),
+                ov,
+                None,
+                Op::Send,
+            )
+        };
+        match r {
+            Ok(_) => {
+                if flags & 0x01 != 0 {
+                    let _ = e.sock.shutdown(Shutdown::Send);
+                }
+                Ok(TRUE)
+            }
+            Err(code) if code == err(WsaError::WSA_IO_PENDING) => Err(win32::ERROR_IO_PENDING),
+            Err(code) => Err(code),
+        }
+    })
 }
 
 /// `TransmitPackets`: not supported; fails with `WSAEOPNOTSUPP`.
@@ -910,6 +1334,7 @@ unsafe extern "C" fn transmit_packets(
 
 /// `WSAMSG`.
 #[repr(C)]
+#[derive(Debug)]
 pub struct WSAMSG {
     name: *mut u8,
     namelen: i32,
@@ -938,9 +1363,25 @@ unsafe extern "C" fn wsa_recv_msg(
     // SAFETY: non-null and valid (the contract).
     let m = unsafe { &mut *msg };
     m.control.len = 0;
-    let name = if m.name.is_null() { std::ptr::null_mut() } else { &raw mut m.namelen };
+    let name = if m.name.is_null() {
+        std::ptr::null_mut()
+    } else {
+        &raw mut m.namelen
+    };
     // SAFETY: forwarded contract.
-    unsafe { WSARecvFrom(s, m.buffers, m.count, received, &raw mut m.flags, m.name, name, ov, routine) }
+    unsafe {
+        WSARecvFrom(
+            s,
+            m.buffers,
+            m.count,
+            received,
+            &raw mut m.flags,
+            m.name,
+            name,
+            ov,
+            routine,
+        )
+    }
 }
 
 /// `WSASendMsg` (extension function): a WSASendTo of the message's buffers (control
@@ -967,27 +1408,31 @@ unsafe extern "C" fn wsa_send_msg(
         return unsafe { WSASend(s, m.buffers, m.count, sent, flags, ov, routine) };
     }
     // SAFETY: forwarded contract.
-    unsafe { WSASendTo(s, m.buffers, m.count, sent, flags, m.name, m.namelen, ov, routine) }
+    unsafe {
+        WSASendTo(
+            s, m.buffers, m.count, sent, flags, m.name, m.namelen, ov, routine,
+        )
+    }
 }
 
 fn extension(guid: &GUID) -> Option<usize> {
     use crate::types::*;
     let f: usize = if *guid == WSAID_ACCEPTEX {
-        AcceptEx as usize
+        AcceptEx as *const () as usize
     } else if *guid == WSAID_GETACCEPTEXSOCKADDRS {
-        GetAcceptExSockaddrs as usize
+        GetAcceptExSockaddrs as *const () as usize
     } else if *guid == WSAID_CONNECTEX {
-        ConnectEx as usize
+        ConnectEx as *const () as usize
     } else if *guid == WSAID_DISCONNECTEX {
-        DisconnectEx as usize
+        DisconnectEx as *const () as usize
     } else if *guid == WSAID_TRANSMITFILE {
-        TransmitFile as usize
+        TransmitFile as *const () as usize
     } else if *guid == WSAID_TRANSMITPACKETS {
-        transmit_packets as usize
+        transmit_packets as *const () as usize
     } else if *guid == WSAID_WSARECVMSG {
-        wsa_recv_msg as usize
+        wsa_recv_msg as *const () as usize
     } else if *guid == WSAID_WSASENDMSG {
-        wsa_send_msg as usize
+        wsa_send_msg as *const () as usize
     } else {
         return None;
     };
@@ -1005,6 +1450,10 @@ fn extension(guid: &GUID) -> Option<usize> {
 /// overlapped record a supported request returns 0 and still notifies (0 bytes); an
 /// unsupported one pends and completes with `WSAEOPNOTSUPP`; without, it fails at once
 /// with `WSAEOPNOTSUPP`. Overlapped with a NULL `lpcbBytesReturned`: `WSAEFAULT`.
+///
+/// Parameters: the socket, the control code, the input and output buffers with their sizes, where to write the output size, an optional `OVERLAPPED` and routine.
+/// Returns: 0 (done; with an `OVERLAPPED` the notification is still delivered, 0 bytes), or `SOCKET_ERROR` with `WSA_IO_PENDING` or the error (`WSAEFAULT`, `WSAEINVAL`, `WSAEOPNOTSUPP`, `WSAENOTSOCK`).
+/// Memory and lifetimes: the buffers are used during the call only; `*lpOverlapped` must stay valid until the completion is observed.
 ///
 /// # Safety
 /// The buffers must hold their stated sizes; `lpOverlapped` null or valid until the
@@ -1040,7 +1489,8 @@ pub unsafe extern "C" fn WSAIoctl(
             }
             // SAFETY: `out_len` writable bytes (checked; the contract).
             unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), output, bytes.len()) };
-            write_count(returned, bytes.len());
+            // SAFETY: a null or valid count pointer (the contract).
+            unsafe { write_count(returned, bytes.len()) };
             Ok(())
         };
         let request = match code {
@@ -1076,12 +1526,16 @@ pub unsafe extern "C" fn WSAIoctl(
         };
         if ov.is_null() {
             if matches!(request, Ioctl::Unsupported(_)) {
-                write_count(returned, 0);
+                // SAFETY: a null or valid count pointer (the contract).
+                unsafe { write_count(returned, 0) };
             }
             let out = request.run(&e.sock).map_err(err)?;
             match out {
                 IoctlOutput::Value(v) => write_out(&v.to_ne_bytes())?,
-                IoctlOutput::None if !matches!(request, Ioctl::Done) => write_count(returned, 0),
+                // SAFETY: a null or valid count pointer (the contract).
+                IoctlOutput::None if !matches!(request, Ioctl::Done) => unsafe {
+                    write_count(returned, 0)
+                },
                 IoctlOutput::None => {}
             }
             return Ok(0);
@@ -1097,20 +1551,25 @@ pub unsafe extern "C" fn WSAIoctl(
         }
         let mode = routine.map_or(Mode::Event, Mode::Routine);
         // SAFETY: the contract.
-        let p = unsafe { prepare(&e, ov, &mode) }?;
+        let p = unsafe { prepare(&e, ov, mode) }?;
         let res = match routine {
-            Some(r) => request.on(&e.sock).post_with_routine(&p.ov, routine_adapter(r, ov)),
-            None => request.on(&e.sock).post(&p.ov).map(|x| x.status()),
+            Some(r) => request
+                .on(&e.sock)
+                .post_with_routine(&p.ov, routine_adapter(r, ov, |_| {})),
+            None => request
+                .on(&e.sock)
+                .post_with_callback(&p.ov, p.callback(|_| {})),
         };
         match res {
             Ok(Status::Immediate(_)) => {
                 p.keep();
                 if !matches!(request, Ioctl::Done) {
-                    write_count(returned, 0);
+                    // SAFETY: a null or valid count pointer (the contract).
+                    unsafe { write_count(returned, 0) };
                 }
                 Ok(0)
             }
-            other => finish(p, other, std::ptr::null_mut(), std::ptr::null_mut()),
+            other => finish(&p, other, std::ptr::null_mut(), std::ptr::null_mut()),
         }
     })
 }

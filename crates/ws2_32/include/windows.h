@@ -1,0 +1,215 @@
+/*
+ * windows.h: the Win32 subset that Winsock overlapped programs use, for Linux (LP64)
+ * with libws2_32 from the `overlapped` project (crates/ws2_32).
+ *
+ * Types have the Windows (LLP64) layout: DWORD, ULONG, LONG, u_long are 32-bit;
+ * HANDLE and SOCKET are pointer-sized. No macro here renames a common identifier; the
+ * only macros are Windows' own names (ZeroMemory, MAKEWORD, HasOverlappedIoCompleted,
+ * CreateEvent, ...).
+ *
+ * Include it (or <winsock2.h>) before any C library header: it keeps glibc's BSD
+ * `u_long` (64-bit) and POSIX `fd_set`/`select` (from <sys/select.h>) out of the way
+ * so that the Windows ones can take their names.
+ */
+#ifndef OVL_WINDOWS_H
+#define OVL_WINDOWS_H
+
+/* --- BSD type names with the Windows widths (u_long is 32-bit on Windows) ---------- */
+#ifndef __u_char_defined
+#define __u_char_defined 1 /* glibc's <sys/types.h>: do not define the 64-bit u_long */
+typedef unsigned char u_char;
+typedef unsigned short u_short;
+typedef unsigned int u_int;
+typedef unsigned int u_long;
+typedef long quad_t;
+typedef unsigned long u_quad_t;
+typedef struct { int __val[2]; } fsid_t;
+#else
+/* <sys/types.h> came first and its u_long is 64-bit: use a 32-bit one from here on. */
+typedef unsigned int ovl_ws2_u_long;
+#define u_long ovl_ws2_u_long
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <wchar.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- calling conventions: the x86-64 System V ABI has one ------------------------ */
+#define WINAPI
+#define WSAAPI
+#define CALLBACK
+#define APIENTRY
+#define PASCAL
+#define WINAPIV
+#ifndef __stdcall
+#define __stdcall
+#endif
+#ifndef __cdecl
+#define __cdecl
+#endif
+#define FAR
+#define NEAR
+#define CONST const
+#define VOID void
+
+/* --- base types (LLP64 widths) ---------------------------------------------------- */
+typedef int BOOL, *PBOOL, *LPBOOL;
+typedef unsigned char BYTE, UCHAR, *PBYTE, *LPBYTE, *PUCHAR, BOOLEAN;
+typedef unsigned short WORD, USHORT, *PWORD, *LPWORD, *PUSHORT;
+typedef unsigned int DWORD, UINT, ULONG, *PDWORD, *LPDWORD, *PULONG, *PUINT;
+typedef int INT, LONG, *PINT, *LPINT, *PLONG, *LPLONG;
+typedef short SHORT;
+typedef char CHAR, *PCHAR, *LPCH;
+typedef unsigned short WCHAR, *PWCHAR;
+typedef float FLOAT;
+typedef long long LONGLONG, LONG64, INT64;
+#ifndef __int64
+#define __int64 long long
+#endif
+typedef unsigned long long ULONGLONG, ULONG64, DWORD64, UINT64, DWORDLONG;
+typedef intptr_t INT_PTR, LONG_PTR, SSIZE_T;
+typedef uintptr_t UINT_PTR, ULONG_PTR, DWORD_PTR, SIZE_T, *PULONG_PTR;
+typedef void *PVOID, *LPVOID, *HANDLE, *PHANDLE, *LPHANDLE, *HMODULE, *HINSTANCE, *HWND;
+typedef const void *LPCVOID;
+typedef char *PSTR, *LPSTR;
+typedef const char *PCSTR, *LPCSTR;
+typedef WCHAR *PWSTR, *LPWSTR;
+typedef const WCHAR *PCWSTR, *LPCWSTR;
+typedef char TCHAR, _TCHAR, *LPTSTR, *PTSTR;
+typedef const char *LPCTSTR, *PCTSTR;
+typedef LONG HRESULT;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+
+#define MAKEWORD(a, b) ((WORD)(((BYTE)((DWORD_PTR)(a) & 0xff)) | ((WORD)((BYTE)((DWORD_PTR)(b) & 0xff))) << 8))
+#define MAKELONG(a, b) ((LONG)(((WORD)((DWORD_PTR)(a) & 0xffff)) | ((DWORD)((WORD)((DWORD_PTR)(b) & 0xffff))) << 16))
+#define LOWORD(l) ((WORD)((DWORD_PTR)(l) & 0xffff))
+#define HIWORD(l) ((WORD)((DWORD_PTR)(l) >> 16))
+#define LOBYTE(w) ((BYTE)((DWORD_PTR)(w) & 0xff))
+#define HIBYTE(w) ((BYTE)((DWORD_PTR)(w) >> 8))
+
+#define ZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define SecureZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define CopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#define MoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+#define FillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#define UNREFERENCED_PARAMETER(P) (void)(P)
+#define _countof(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAYSIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)
+
+/* --- waits ------------------------------------------------------------------------ */
+#define INFINITE 0xFFFFFFFF
+#define STATUS_WAIT_0 ((DWORD)0x00000000L)
+#define STATUS_ABANDONED_WAIT_0 ((DWORD)0x00000080L)
+#define STATUS_USER_APC ((DWORD)0x000000C0L)
+#define STATUS_TIMEOUT ((DWORD)0x00000102L)
+#define STATUS_PENDING ((DWORD)0x00000103L)
+#define WAIT_OBJECT_0 ((STATUS_WAIT_0) + 0)
+#define WAIT_ABANDONED_0 ((STATUS_ABANDONED_WAIT_0) + 0)
+#define WAIT_IO_COMPLETION STATUS_USER_APC
+#define WAIT_TIMEOUT 258L
+#define WAIT_FAILED ((DWORD)0xFFFFFFFF)
+#define MAXIMUM_WAIT_OBJECTS 64
+
+/* --- Win32 error codes (GetLastError) --------------------------------------------- */
+#define ERROR_SUCCESS 0L
+#define NO_ERROR 0L
+#define ERROR_INVALID_HANDLE 6L
+#define ERROR_NOT_ENOUGH_MEMORY 8L
+#define ERROR_NOT_SUPPORTED 50L
+#define ERROR_NETNAME_DELETED 64L
+#define ERROR_INVALID_PARAMETER 87L
+#define ERROR_INSUFFICIENT_BUFFER 122L
+#define ERROR_OPERATION_ABORTED 995L
+#define ERROR_IO_INCOMPLETE 996L
+#define ERROR_IO_PENDING 997L
+#define ERROR_NOT_FOUND 1168L
+#define ERROR_CONNECTION_REFUSED 1225L
+#define ERROR_CONNECTION_ABORTED 1236L
+
+/* --- OVERLAPPED ------------------------------------------------------------------- */
+typedef struct _OVERLAPPED {
+    ULONG_PTR Internal;     /* NTSTATUS: STATUS_PENDING while the operation is pending */
+    ULONG_PTR InternalHigh; /* bytes transferred */
+    union {
+        struct {
+            DWORD Offset;
+            DWORD OffsetHigh;
+        };
+        PVOID Pointer;
+    };
+    HANDLE hEvent;
+} OVERLAPPED, *LPOVERLAPPED, *POVERLAPPED;
+
+#define HasOverlappedIoCompleted(lpOverlapped) (((DWORD)(lpOverlapped)->Internal) != STATUS_PENDING)
+
+typedef struct _SECURITY_ATTRIBUTES {
+    DWORD nLength;
+    LPVOID lpSecurityDescriptor;
+    BOOL bInheritHandle;
+} SECURITY_ATTRIBUTES, *PSECURITY_ATTRIBUTES, *LPSECURITY_ATTRIBUTES;
+
+typedef struct _SYSTEM_INFO {
+    WORD wProcessorArchitecture;
+    WORD wReserved;
+    DWORD dwPageSize;
+    LPVOID lpMinimumApplicationAddress;
+    LPVOID lpMaximumApplicationAddress;
+    DWORD_PTR dwActiveProcessorMask;
+    DWORD dwNumberOfProcessors;
+    DWORD dwProcessorType;
+    DWORD dwAllocationGranularity;
+    WORD wProcessorLevel;
+    WORD wProcessorRevision;
+} SYSTEM_INFO, *LPSYSTEM_INFO;
+
+typedef struct _GUID {
+    unsigned int Data1;
+    unsigned short Data2;
+    unsigned short Data3;
+    unsigned char Data4[8];
+} GUID, *LPGUID;
+typedef const GUID *LPCGUID;
+
+/* --- kernel32 (implemented by libws2_32) ------------------------------------------ */
+DWORD WINAPI GetLastError(void);
+void WINAPI SetLastError(DWORD dwErrCode);
+void WINAPI Sleep(DWORD dwMilliseconds);
+DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
+BOOL WINAPI CloseHandle(HANDLE hObject);
+HANDLE WINAPI CreateEventA(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, BOOL bInitialState, LPCSTR lpName);
+HANDLE WINAPI CreateEventW(LPSECURITY_ATTRIBUTES lpEventAttributes, BOOL bManualReset, BOOL bInitialState, LPCWSTR lpName);
+#define CreateEvent CreateEventA
+BOOL WINAPI SetEvent(HANDLE hEvent);
+BOOL WINAPI ResetEvent(HANDLE hEvent);
+DWORD WINAPI WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds);
+DWORD WINAPI WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable);
+DWORD WINAPI WaitForMultipleObjects(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll, DWORD dwMilliseconds);
+DWORD WINAPI WaitForMultipleObjectsEx(DWORD nCount, const HANDLE *lpHandles, BOOL bWaitAll, DWORD dwMilliseconds, BOOL bAlertable);
+BOOL WINAPI GetOverlappedResult(HANDLE hFile, LPOVERLAPPED lpOverlapped, LPDWORD lpNumberOfBytesTransferred, BOOL bWait);
+BOOL WINAPI CancelIo(HANDLE hFile);
+BOOL WINAPI CancelIoEx(HANDLE hFile, LPOVERLAPPED lpOverlapped);
+DWORD WINAPI GetTickCount(void);
+void WINAPI GetSystemInfo(LPSYSTEM_INFO lpSystemInfo);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* Windows' <windows.h> brings in the sockets API too (unless WIN32_LEAN_AND_MEAN). */
+#ifndef WIN32_LEAN_AND_MEAN
+#include "winsock2.h"
+#endif
+
+#endif /* OVL_WINDOWS_H */

@@ -1,0 +1,75 @@
+//! The C ABI's behaviour, one C program per rule of `winsock-semantics.md` (in
+//! `tests/c/`), each compiled against `include/` and the library, and run here: it
+//! prints `ok` and exits 0, or names the first check that failed.
+
+mod common;
+
+/// Immediate success still notifies (event set, routine queued); pending leaves the
+/// count and `InternalHigh` alone with `Internal` = `STATUS_PENDING`; immediate failure
+/// notifies nothing; a NULL `hEvent` signals the socket handle.
+#[test]
+fn immediate_vs_pending() {
+    common::run_c_test("immediate_pending");
+}
+
+/// Routines run only in alertable waits, on the issuing thread, in order; non-alertable
+/// waits never run them; alertable waits report `WAIT_IO_COMPLETION`.
+#[test]
+fn routines_only_in_alertable_waits() {
+    common::run_c_test("alertable");
+}
+
+/// `WSA_IO_INCOMPLETE` from `WSAGetOverlappedResult(fWait=FALSE)`;
+/// `HasOverlappedIoCompleted` on `Internal` sees a completion with no wait call;
+/// `fWait=TRUE` blocks; a pending record cannot be reused; `CancelIoEx`.
+#[test]
+fn io_incomplete_and_internal() {
+    common::run_c_test("io_incomplete");
+}
+
+/// 64 events at most (65 and 0 are `WSA_INVALID_PARAMETER`), lowest index wins,
+/// `fWaitAll`, a bad handle in the array, auto-reset events.
+#[test]
+fn sixty_four_event_limit() {
+    common::run_c_test("event_limit");
+}
+
+/// Extension functions by GUID, AcceptEx's output buffer and `GetAcceptExSockaddrs`,
+/// ConnectEx with first data, DisconnectEx.
+#[test]
+fn acceptex_and_extensions() {
+    common::run_c_test("acceptex");
+}
+
+/// `closesocket` (and `WSACleanup`) with operations pending complete them aborted
+/// through their own notification.
+#[test]
+fn close_with_pending() {
+    common::run_c_test("close_pending");
+}
+
+/// NULL pointers, bad handles, bad counts, and calls before `WSAStartup`.
+#[test]
+fn bad_inputs() {
+    common::run_c_test("bad_inputs");
+}
+
+/// `inet_*`, byte order, `getaddrinfo` (Windows layout), `gethostbyname`, macros, IPv6.
+#[test]
+fn names_and_addresses() {
+    common::run_c_test("names");
+}
+
+/// Datagrams: `WSARecvFrom`'s sender written before the event fires, gather
+/// `WSASendTo`, truncation, `select`/`WSAPoll`, `WSASendMsg`/`WSARecvMsg`.
+#[test]
+fn datagrams() {
+    common::run_c_test("datagram");
+}
+
+/// `WSAEventSelect` / `WSAEnumNetworkEvents`: `FD_READ`, `FD_CLOSE`, `FD_CONNECT`,
+/// `FD_WRITE`, a refused connect's error code, the event reset.
+#[test]
+fn event_select() {
+    common::run_c_test("event_select");
+}
