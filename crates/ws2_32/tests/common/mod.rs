@@ -58,8 +58,8 @@ pub(crate) fn out_dir(test: &str) -> PathBuf {
     dir
 }
 
-/// Compiles `src` (C, or C++ when `cxx`) against the headers and the library; panics with
-/// the compiler's output on failure.
+/// Compiles `src` (C, or C++ when `cxx`) against the headers and the library, with the
+/// flags of `WS2_TEST_CFLAGS` added; panics with the compiler's output on failure.
 pub(crate) fn compile(src: &Path, out: &Path, cxx: bool, extra: &[&str]) -> PathBuf {
     let lib = lib_dir();
     let compiler = if cxx { "g++" } else { "cc" };
@@ -77,6 +77,11 @@ pub(crate) fn compile(src: &Path, out: &Path, cxx: bool, extra: &[&str]) -> Path
         // DT_RPATH, not DT_RUNPATH: it wins over LD_LIBRARY_PATH (see `Proc::spawn`).
         .arg("-Wl,--disable-new-dtags")
         .arg("-pthread");
+    // Extra compiler flags for every program, e.g. `-fsanitize=address` when the library
+    // itself is built with `-Zsanitizer=address` (the sanitizer run of the suite).
+    if let Some(flags) = std::env::var_os("WS2_TEST_CFLAGS") {
+        cmd.args(flags.to_string_lossy().split_whitespace());
+    }
     let output = cmd
         .output()
         .unwrap_or_else(|e| panic!("running {compiler}: {e}"));
