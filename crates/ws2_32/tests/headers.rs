@@ -110,6 +110,7 @@ fn c_library_functions_are_not_interposed() {
         .arg("-lws2_32")
         .arg(format!("-Wl,-rpath,{}", common::lib_dir().display()))
         .arg("-Wl,--disable-new-dtags")
+        .args(common::extra_cflags())
         .output()
         .unwrap();
     assert!(

@@ -102,7 +102,12 @@ fn run_pair(server: &Path, client: &Path) -> (String, String) {
         let (ccode, cout) = cli.finish(Duration::from_secs(20));
         let (scode, sout) = srv.finish(Duration::from_secs(20));
         assert_eq!(ccode, 0, "client failed:\n{cout}");
-        assert_eq!(scode, 0, "server failed:\n{sout}");
+        // The seed servers end `main` with a bare `return;`: once `void main()` is `int
+        // main()` (the documented edit, built with -fpermissive) the exit value is whatever
+        // is in the return register, so only a normal exit is required of them, and no
+        // sanitizer report when the sanitizer run builds them with one.
+        assert!(scode >= 0, "server killed or timed out:\n{sout}");
+        assert!(!sout.contains("Sanitizer"), "server failed:\n{sout}");
         return (sout, cout);
     }
     panic!("port 6000 stayed busy");

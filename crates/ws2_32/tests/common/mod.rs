@@ -58,6 +58,15 @@ pub(crate) fn out_dir(test: &str) -> PathBuf {
     dir
 }
 
+/// Extra compiler flags for every program, from `WS2_TEST_CFLAGS`: e.g.
+/// `-fsanitize=address` when the library itself is built with `-Zsanitizer=address` (the
+/// sanitizer run of the suite), so the programs bring the sanitizer runtime it needs.
+pub(crate) fn extra_cflags() -> Vec<String> {
+    std::env::var("WS2_TEST_CFLAGS")
+        .map(|f| f.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
 /// Compiles `src` (C, or C++ when `cxx`) against the headers and the library, with the
 /// flags of `WS2_TEST_CFLAGS` added; panics with the compiler's output on failure.
 pub(crate) fn compile(src: &Path, out: &Path, cxx: bool, extra: &[&str]) -> PathBuf {
@@ -77,11 +86,7 @@ pub(crate) fn compile(src: &Path, out: &Path, cxx: bool, extra: &[&str]) -> Path
         // DT_RPATH, not DT_RUNPATH: it wins over LD_LIBRARY_PATH (see `Proc::spawn`).
         .arg("-Wl,--disable-new-dtags")
         .arg("-pthread");
-    // Extra compiler flags for every program, e.g. `-fsanitize=address` when the library
-    // itself is built with `-Zsanitizer=address` (the sanitizer run of the suite).
-    if let Some(flags) = std::env::var_os("WS2_TEST_CFLAGS") {
-        cmd.args(flags.to_string_lossy().split_whitespace());
-    }
+    cmd.args(extra_cflags());
     let output = cmd
         .output()
         .unwrap_or_else(|e| panic!("running {compiler}: {e}"));
