@@ -131,6 +131,100 @@ unsafe impl IoBufMut for RawBuf {
     }
 }
 
+/// A sub-range of a buffer, lent to an operation in place of the whole buffer: send the
+/// first `n` bytes that a receive filled, or receive into the free tail of a buffer,
+/// without copying, resizing or zeroing it. [`Slice::into_inner`] gives the whole buffer
+/// back.
+///
+/// ```
+/// use overlapped::Slice;
+/// let buf = vec![7u8; 16 * 1024];
+/// let head = Slice::new(buf, ..64); // an operation sees 64 bytes
+/// assert_eq!(head.len(), 64);
+/// assert_eq!(head.into_inner().len(), 16 * 1024);
+/// ```
+#[derive(Debug)]
+pub struct Slice<T> {
+    buf: T,
+    begin: usize,
+    end: usize,
+}
+
+impl<T: IoBuf> Slice<T> {
+    /// Lends `range` of `buf`.
+    ///
+    /// # Panics
+    /// When `range` is not within `buf` (as slice indexing does).
+    pub fn new(buf: T, range: impl std::ops::RangeBounds<usize>) -> Self {
+        use std::ops::Bound;
+        let len = buf.io_len();
+        let begin = match range.start_bound() {
+            Bound::Included(&b) => b,
+            Bound::Excluded(&b) => b.checked_add(1).expect("range start overflows"),
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e.checked_add(1).expect("range end overflows"),
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => len,
+        };
+        assert!(
+            begin <= end && end <= len,
+            "slice range {begin}..{end} out of a buffer of {len} bytes"
+        );
+        Self { buf, begin, end }
+    }
+
+    /// The whole buffer.
+    pub fn into_inner(self) -> T {
+        self.buf
+    }
+
+    /// The whole buffer, borrowed.
+    pub fn get_ref(&self) -> &T {
+        &self.buf
+    }
+
+    /// Where the range starts in the buffer.
+    pub fn begin(&self) -> usize {
+        self.begin
+    }
+
+    /// Where the range ends in the buffer (exclusive).
+    pub fn end(&self) -> usize {
+        self.end
+    }
+
+    /// The length of the range.
+    pub fn len(&self) -> usize {
+        self.end - self.begin
+    }
+
+    /// Whether the range is empty.
+    pub fn is_empty(&self) -> bool {
+        self.begin == self.end
+    }
+}
+
+// SAFETY: `begin..end` lies within the inner buffer (checked in `new`, and the inner
+// buffer's length never changes while the slice owns it: only `&T` is ever lent out), so
+// the offset pointer is valid for `end - begin` bytes by the inner buffer's contract, and
+// it is as stable under moves as the inner pointer.
+unsafe impl<T: IoBuf> IoBuf for Slice<T> {
+    fn io_ptr(&self) -> *const u8 {
+        self.buf.io_ptr().wrapping_add(self.begin)
+    }
+    fn io_len(&self) -> usize {
+        self.end - self.begin
+    }
+}
+// SAFETY: as above, writable by the inner buffer's `IoBufMut` contract.
+unsafe impl<T: IoBufMut> IoBufMut for Slice<T> {
+    fn io_mut_ptr(&mut self) -> *mut u8 {
+        self.buf.io_mut_ptr().wrapping_add(self.begin)
+    }
+}
+
 /// One or several buffers that an operation fills in order (scatter).
 ///
 /// # Safety

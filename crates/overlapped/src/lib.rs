@@ -84,7 +84,7 @@ mod sys;
 mod loom_tests;
 
 pub use alertable::{SleepOutcome, sleep, sleep_alertable};
-pub use buf::{BufList, IoBuf, IoBufMut, IoBufs, IoBufsMut, RawBuf};
+pub use buf::{BufList, IoBuf, IoBufMut, IoBufs, IoBufsMut, RawBuf, Slice};
 pub use engine::op::Completion;
 pub use engine::{BackendInfo, probe};
 pub use error::{NtStatus, WsaError, win32};

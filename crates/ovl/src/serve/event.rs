@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use overlapped::{
-    Accept, Event, Kind, MAXIMUM_WAIT_EVENTS, Overlapped, Posted, Recv, Send, Socket, WaitOutcome,
-    WsaError, wait_any,
+    Accept, Event, Kind, MAXIMUM_WAIT_EVENTS, Overlapped, Posted, Recv, Send, Slice, Socket,
+    WaitOutcome, WsaError, wait_any,
 };
 
 use super::BUF_SIZE;
@@ -146,8 +146,8 @@ fn hand_over(groups: &mut Vec<(Arc<Group>, JoinHandle<()>)>, sock: Socket) {
 enum Op {
     /// A receive.
     Recv(Posted<Vec<u8>>),
-    /// The echo of what the last receive brought.
-    Send(Posted<Vec<u8>>),
+    /// The echo of what the last receive brought (the filled head of its buffer).
+    Send(Posted<Slice<Vec<u8>>>),
 }
 
 /// One connection: its socket, its overlapped record (bound to its event, at the same
@@ -180,9 +180,8 @@ impl Conn {
         };
         match (self.op.take(), result) {
             (Some(Op::Recv(posted)), Ok(t)) if t.bytes > 0 => {
-                let (_, mut buf) = posted.wait();
-                buf.truncate(t.bytes);
-                match Send::new(&self.sock, buf).post(&self.ov) {
+                let (_, buf) = posted.wait();
+                match Send::new(&self.sock, Slice::new(buf, ..t.bytes)).post(&self.ov) {
                     Ok(p) => {
                         self.op = Some(Op::Send(p));
                         true
@@ -191,9 +190,8 @@ impl Conn {
                 }
             }
             (Some(Op::Send(posted)), Ok(_)) => {
-                let (_, mut buf) = posted.wait();
-                buf.resize(BUF_SIZE, 0);
-                self.post_recv(buf)
+                let (_, buf) = posted.wait();
+                self.post_recv(buf.into_inner())
             }
             // End of stream, an error, or nothing was pending.
             _ => false,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use overlapped::{
-    Accept, Completion, Event, Kind, Overlapped, Recv, Send, Socket, WaitOutcome, WsaError,
+    Accept, Completion, Event, Kind, Overlapped, Recv, Send, Slice, Socket, WaitOutcome, WsaError,
     sleep_alertable, wait_any,
 };
 
@@ -129,30 +129,22 @@ fn post_recv(conn: Rc<Conn>, registry: &Registry, buf: Vec<u8>) {
 /// A receive completed: echo what came, or let the connection go.
 fn on_recv(conn: Rc<Conn>, registry: &Registry, done: Completion<Vec<u8>>) {
     match done.result {
-        Ok(t) if t.bytes > 0 => {
-            let mut buf = done.output;
-            buf.truncate(t.bytes);
-            post_send(conn, registry, buf);
-        }
+        Ok(t) if t.bytes > 0 => post_send(conn, registry, Slice::new(done.output, ..t.bytes)),
         _ => forget(&conn, registry),
     }
 }
 
 /// Posts the echo; its routine posts the next receive.
-fn post_send(conn: Rc<Conn>, registry: &Registry, buf: Vec<u8>) {
+fn post_send(conn: Rc<Conn>, registry: &Registry, buf: Slice<Vec<u8>>) {
     let reg = Rc::clone(registry);
     let c = Rc::clone(&conn);
-    let posted =
-        Send::new(&conn.sock, buf).post_with_routine(&conn.ov, move |done: Completion<Vec<u8>>| {
-            match done.result {
-                Ok(_) => {
-                    let mut buf = done.output;
-                    buf.resize(BUF_SIZE, 0);
-                    post_recv(c, &reg, buf);
-                }
-                Err(_) => forget(&c, &reg),
-            }
-        });
+    let posted = Send::new(&conn.sock, buf).post_with_routine(
+        &conn.ov,
+        move |done: Completion<Slice<Vec<u8>>>| match done.result {
+            Ok(_) => post_recv(c, &reg, done.output.into_inner()),
+            Err(_) => forget(&c, &reg),
+        },
+    );
     if posted.is_err() {
         forget(&conn, registry);
     }
