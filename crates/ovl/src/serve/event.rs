@@ -17,7 +17,6 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use overlapped::{
@@ -25,7 +24,7 @@ use overlapped::{
     WaitOutcome, WsaError, wait_any,
 };
 
-use super::BUF_SIZE;
+use super::{BACKOFF, BUF_SIZE, Shortage};
 
 /// Connections per group: the array's other slot is the wake-up event.
 pub(crate) const GROUP_SIZE: usize = MAXIMUM_WAIT_EVENTS - 1;
@@ -53,13 +52,30 @@ pub(super) fn serve(listener: Socket, stop: &Event) -> anyhow::Result<u64> {
     let ov = Overlapped::with_event(&accept_ev);
     let mut groups: Vec<(Arc<Group>, JoinHandle<()>)> = Vec::new();
     let mut accepted = 0;
+    let mut shortage = Shortage::default();
     let result = loop {
         let acceptor = match Socket::new(listener.family(), Kind::Stream) {
             Ok(s) => s,
+            Err(e) if shortage.hit("cannot create the accepting socket", e) => {
+                match wait_any(&[stop], Some(BACKOFF), false) {
+                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
+                    Ok(_) => continue,
+                    Err(e) => break Err(e).context("wait failed"),
+                }
+            }
             Err(e) => break Err(e).context("cannot create the accepting socket"),
         };
         let posted = match Accept::new(&listener, &acceptor).post(&ov) {
             Ok(p) => p,
+            // The post tries the accept at once, so a shortage can refuse it here too.
+            Err(e) if shortage.hit("AcceptEx failed", e) => {
+                drop(acceptor);
+                match wait_any(&[stop], Some(BACKOFF), false) {
+                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
+                    Ok(_) => continue,
+                    Err(e) => break Err(e).context("wait failed"),
+                }
+            }
             Err(e) => break Err(e).context("AcceptEx failed"),
         };
         match wait_any(&[&accept_ev, stop], None, false) {
@@ -70,16 +86,20 @@ pub(super) fn serve(listener: Socket, stop: &Event) -> anyhow::Result<u64> {
         let (result, _addresses) = posted.wait();
         match result {
             Ok(_) => {
+                shortage.over();
                 accepted += 1;
                 hand_over(&mut groups, acceptor);
             }
-            Err(e) => {
-                eprintln!("accept failed: {e}");
-                if e == WsaError::WSAEMFILE || e == WsaError::WSAENOBUFS {
-                    // Out of descriptors or memory: let connections close first.
-                    std::thread::sleep(Duration::from_millis(100));
+            Err(e) if shortage.hit("accept failed", e) => {
+                // Out of descriptors or memory: let connections close first.
+                drop(acceptor);
+                match wait_any(&[stop], Some(BACKOFF), false) {
+                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
+                    Ok(_) => {}
+                    Err(e) => break Err(e).context("wait failed"),
                 }
             }
+            Err(e) => eprintln!("accept failed: {e}"),
         }
     };
     drop(listener);

@@ -7,8 +7,10 @@
 mod event;
 mod routine;
 
+use std::time::Duration;
+
 use anyhow::Context as _;
-use overlapped::{Event, Socket};
+use overlapped::{Event, Socket, WsaError};
 
 use crate::args::{Model, ServeArgs};
 
@@ -17,6 +19,42 @@ const BUF_SIZE: usize = 16 * 1024;
 
 /// The listen backlog.
 const BACKLOG: i32 = 1024;
+
+/// How long the acceptor backs off when the process is out of descriptors or memory.
+const BACKOFF: Duration = Duration::from_millis(100);
+
+/// Accepting through a shortage of descriptors (`WSAEMFILE`) or memory (`WSAENOBUFS`):
+/// such an error passes when connections close, so the acceptor backs off and retries
+/// instead of stopping, saying so once per shortage (not once per retry).
+#[derive(Debug, Default)]
+struct Shortage {
+    /// The shortage being waited out, if any.
+    current: Option<WsaError>,
+}
+
+impl Shortage {
+    /// Whether `e` is a shortage to wait out; reports the first of a run.
+    fn hit(&mut self, what: &str, e: WsaError) -> bool {
+        if e != WsaError::WSAEMFILE && e != WsaError::WSAENOBUFS {
+            return false;
+        }
+        if self.current.is_none() {
+            eprintln!(
+                "{what}: {e} ({}); serving the open connections, retrying",
+                e.code()
+            );
+        }
+        self.current = Some(e);
+        true
+    }
+
+    /// An accept succeeded: reports the end of a shortage.
+    fn over(&mut self) {
+        if let Some(e) = self.current.take() {
+            eprintln!("accepting again after {e}");
+        }
+    }
+}
 
 /// Listens, announces the bound address, serves until stopped.
 ///

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use overlapped::{
-    Accept, Completion, Event, Kind, Overlapped, Recv, Send, Slice, Socket, WaitOutcome, WsaError,
+    Accept, Completion, Event, Kind, Overlapped, Recv, Send, Slice, Socket, WaitOutcome,
     sleep_alertable, wait_any,
 };
 
-use super::BUF_SIZE;
+use super::{BACKOFF, BUF_SIZE, Shortage};
 
 /// How long stopping waits for the aborted operations' routines.
 const DRAIN: Duration = Duration::from_secs(2);
@@ -55,13 +55,31 @@ pub(super) fn serve(listener: Socket, stop: &Event) -> anyhow::Result<u64> {
     let accept_ev = Event::new_manual();
     let ov = Overlapped::with_event(&accept_ev);
     let mut accepted = 0;
+    let mut shortage = Shortage::default();
     let result = loop {
         let acceptor = match Socket::new(listener.family(), Kind::Stream) {
             Ok(s) => s,
+            Err(e) if shortage.hit("cannot create the accepting socket", e) => {
+                // Alertable: the connections' routines keep running (and closing).
+                match wait_any(&[stop], Some(BACKOFF), true) {
+                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
+                    Ok(_) => continue,
+                    Err(e) => break Err(e).context("wait failed"),
+                }
+            }
             Err(e) => break Err(e).context("cannot create the accepting socket"),
         };
         let posted = match Accept::new(&listener, &acceptor).post(&ov) {
             Ok(p) => p,
+            // The post tries the accept at once, so a shortage can refuse it here too.
+            Err(e) if shortage.hit("AcceptEx failed", e) => {
+                drop(acceptor);
+                match wait_any(&[stop], Some(BACKOFF), true) {
+                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
+                    Ok(_) => continue,
+                    Err(e) => break Err(e).context("wait failed"),
+                }
+            }
             Err(e) => break Err(e).context("AcceptEx failed"),
         };
         // Alertable: the connections' routines run in here.
@@ -79,6 +97,7 @@ pub(super) fn serve(listener: Socket, stop: &Event) -> anyhow::Result<u64> {
         let (result, _addresses) = posted.wait();
         match result {
             Ok(_) => {
+                shortage.over();
                 accepted += 1;
                 live.set(live.get() + 1);
                 let conn = Rc::new(Conn {
@@ -90,12 +109,15 @@ pub(super) fn serve(listener: Socket, stop: &Event) -> anyhow::Result<u64> {
                 registry.borrow_mut().insert(conn.id, Rc::clone(&conn));
                 post_recv(conn, &registry, vec![0u8; BUF_SIZE]);
             }
-            Err(e) => {
-                eprintln!("accept failed: {e}");
-                if e == WsaError::WSAEMFILE || e == WsaError::WSAENOBUFS {
-                    std::thread::sleep(Duration::from_millis(100));
+            Err(e) if shortage.hit("accept failed", e) => {
+                drop(acceptor);
+                match wait_any(&[stop], Some(BACKOFF), true) {
+                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
+                    Ok(_) => {}
+                    Err(e) => break Err(e).context("wait failed"),
                 }
             }
+            Err(e) => eprintln!("accept failed: {e}"),
         }
     };
     drop(listener);
