@@ -19,9 +19,16 @@ fn a_send_of_a_slice_sends_only_that_range() {
     let posted = Send::new(&client, Slice::new(buf, 2..6)).post(&ov).unwrap();
     let (r, slice) = posted.wait();
     assert_eq!(r.unwrap().bytes, 4);
-    assert_eq!(slice.into_inner(), b"0123456789", "the whole buffer comes back");
+    assert_eq!(
+        slice.into_inner(),
+        b"0123456789",
+        "the whole buffer comes back"
+    );
     let mut got = [0u8; 16];
-    assert!(util::eventually(LONG, || server.peek(&mut got).unwrap_or(0) == 4));
+    assert!(util::eventually(LONG, || server
+        .peek(&mut got)
+        .unwrap_or(0)
+        == 4));
     assert_eq!(&got[..4], b"2345");
 }
 
@@ -44,7 +51,9 @@ fn an_empty_slice_receive_completes_with_zero_bytes() {
     let (client, server) = util::tcp_pair();
     client.send(b"x").unwrap();
     let ov = Overlapped::new();
-    let posted = Recv::new(&server, Slice::new(vec![0u8; 4], 4..)).post(&ov).unwrap();
+    let posted = Recv::new(&server, Slice::new(vec![0u8; 4], 4..))
+        .post(&ov)
+        .unwrap();
     let (r, _) = posted.wait();
     assert_eq!(r.unwrap().bytes, 0);
 }
