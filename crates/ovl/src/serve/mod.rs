@@ -56,11 +56,36 @@ impl Shortage {
     }
 }
 
+/// Raises this process's soft descriptor limit to its hard limit (a server of 10,000
+/// connections needs more than the usual 1,024); returns the limit now in force.
+pub(crate) fn raise_nofile() -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid, writable rlimit for the duration of the call.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return 0;
+    }
+    if lim.rlim_cur < lim.rlim_max {
+        let raised = libc::rlimit {
+            rlim_cur: lim.rlim_max,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: `raised` is a valid rlimit for the duration of the call.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return raised.rlim_cur;
+        }
+    }
+    lim.rlim_cur
+}
+
 /// Listens, announces the bound address, serves until stopped.
 ///
 /// # Errors
 /// When the address cannot be bound, or a wait or an accept fails for good.
 pub(crate) fn run(a: &ServeArgs) -> anyhow::Result<()> {
+    raise_nofile();
     let listener = Socket::listen_on(a.addr, BACKLOG)
         .with_context(|| format!("cannot listen on {}", a.addr))?;
     let bound = listener.local_addr().context("getsockname")?;
