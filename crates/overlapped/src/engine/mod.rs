@@ -25,6 +25,8 @@
 //! ring submission. The driver token is taken before any of them and never while one
 //! is held.
 
+#[cfg(all(test, loom))]
+mod loom_tests;
 pub(crate) mod op;
 pub(crate) mod wait;
 
