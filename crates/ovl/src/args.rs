@@ -3,22 +3,31 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use overlapped::Backend;
+
+use crate::bench::Server;
+use crate::bench::servers::Foreign;
 
 /// The address `serve` listens on when none is given.
 pub(crate) const DEFAULT_ADDR: &str = "127.0.0.1:6000";
 
 /// The overall usage text (`ovl --help`).
 pub(crate) const USAGE: &str = "\
-ovl: serve, send and probe with the overlapped library (Winsock's overlapped I/O on Linux)
+ovl: serve, send, bench and probe with the overlapped library (Winsock's overlapped I/O
+on Linux)
 
 Usage: ovl [--backend auto|uring|poll] <command> [options]
 
 Commands:
   serve [ADDR]        run an echo server (default 127.0.0.1:6000) until Ctrl-C
   send ADDR TEXT      send TEXT to an echo server and print the echo
+  bench ADDR          load an echo server: messages/s, latency, CPU per message
+  bench --compare     the same against our servers and four others, side by side
+  soak ADDR           hold many connections echoing checksummed messages; check every
+                      byte and the server's memory and descriptors (or --spawn MODEL)
   probe               print the kernel release, the backend in use and its io_uring features
   help [COMMAND]      print this text, or a command's
 
@@ -61,6 +70,44 @@ Options:
   -t, --timeout SECS  how long to wait for each echo (default 5)
   -h, --help          print this text";
 
+/// `ovl bench --help`.
+pub(crate) const BENCH_USAGE: &str = "\
+Usage: ovl bench [options] ADDR
+       ovl bench --compare [--servers LIST] [options]
+
+A closed-loop echo load generator. Every connection sends a message of SIZE bytes,
+waits for the whole echo, checks every byte, and sends the next; the round trips of the
+measured window (after a warm-up) go into a latency histogram. Prints a table (or JSON
+lines) with messages/s, p50/p99/p99.9/max latency, the server's CPU time per message
+and memory (when known), and how busy the client itself was. An echo that differs
+from what was sent stops the run with status 1, naming the connection and the offset.
+
+With --compare, each server is started in turn in its own process on 127.0.0.1 and
+driven with the same workload: our 'event' and 'routine' models (ovl serve, with the
+global --backend passed on) and tokio-ct, tokio-mt, epoll and uring-floor. Comma lists
+for --connections and --size make a sweep: every combination is measured.
+
+Options:
+  -c, --connections N[,N..]  concurrent connections (default 10; with --compare
+                             1,10,100,1000)
+  -s, --size BYTES[,BYTES..] message size, 1 to 1048576 (default 64; with --compare
+                             64,1024,16384)
+  -d, --duration SECS        measured time per point and server (default 5)
+  -w, --warmup SECS          unmeasured time before it (default 1)
+  -t, --client-threads N     client threads, each an epoll loop (default 1)
+      --server-pid PID       sample this server's CPU and memory (ADDR only)
+      --compare              start the servers here and compare them
+      --servers LIST         with --compare: which, a comma list (default all:
+                             event,routine,tokio-ct,tokio-mt,epoll,uring-floor)
+      --quick                a short sweep: connections 1,100, sizes 64,1024,
+                             warm-up 0.5 s, 2 s per point (under two minutes for all
+                             six servers); explicit options still win
+      --pin                  pin the server to the first usable CPU and the client
+                             to the second
+      --out DIR              also write DIR/bench.md, DIR/bench.svg, DIR/bench.jsonl
+      --json                 print one JSON object per point instead of the table
+  -h, --help                 print this text";
+
 /// `ovl probe --help`.
 pub(crate) const PROBE_USAGE: &str = "\
 Usage: ovl probe
@@ -89,6 +136,12 @@ pub(crate) enum Command {
     Send(SendArgs),
     /// `ovl probe`.
     Probe,
+    /// `ovl bench`.
+    Bench(BenchArgs),
+    /// `ovl bench-server KIND ADDR` (hidden: started by `ovl bench --compare`).
+    BenchServer(BenchServerArgs),
+    /// `ovl soak`.
+    Soak(crate::soak::SoakArgs),
     /// Print this text to standard output and exit 0.
     Help(&'static str),
     /// `ovl --version`.
@@ -102,6 +155,16 @@ pub(crate) enum Model {
     Event,
     /// Completion routines on one thread.
     Routine,
+}
+
+impl Model {
+    /// Its name on the command line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Model::Event => "event",
+            Model::Routine => "routine",
+        }
+    }
 }
 
 /// `ovl serve`'s arguments.
@@ -118,6 +181,52 @@ pub(crate) struct SendArgs {
     pub(crate) text: String,
     pub(crate) count: u64,
     pub(crate) timeout: Duration,
+}
+
+/// `ovl bench`'s arguments, with the defaults of the mode filled in.
+#[derive(Debug, PartialEq)]
+pub(crate) struct BenchArgs {
+    /// The server to load (None with `--compare`).
+    pub(crate) addr: Option<SocketAddr>,
+    /// `--compare`: start the servers and compare them.
+    pub(crate) compare: bool,
+    /// The servers to compare.
+    pub(crate) servers: Vec<Server>,
+    /// Connection counts of the sweep.
+    pub(crate) connections: Vec<usize>,
+    /// Message sizes of the sweep.
+    pub(crate) sizes: Vec<usize>,
+    /// Measured window per point.
+    pub(crate) duration: Duration,
+    /// Warm-up per point.
+    pub(crate) warmup: Duration,
+    /// Client threads.
+    pub(crate) client_threads: usize,
+    /// The external server's process, to sample.
+    pub(crate) server_pid: Option<u32>,
+    /// JSON lines instead of the table.
+    pub(crate) json: bool,
+    /// Where to write the report.
+    pub(crate) out: Option<PathBuf>,
+    /// Pin server and client to CPUs of their own.
+    pub(crate) pin: bool,
+    /// The short sweep.
+    pub(crate) quick: bool,
+}
+
+/// The largest message `ovl bench` sends.
+pub(crate) const MAX_BENCH_SIZE: usize = 1 << 20;
+
+/// The most connections `ovl bench` opens.
+pub(crate) const MAX_BENCH_CONNECTIONS: usize = 100_000;
+
+/// `ovl bench-server`'s arguments.
+#[derive(Debug, PartialEq)]
+pub(crate) struct BenchServerArgs {
+    /// Which server.
+    pub(crate) kind: Foreign,
+    /// Where it listens.
+    pub(crate) addr: SocketAddr,
 }
 
 /// A bad command line: printed with a hint, exit status 2.
@@ -189,7 +298,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, Usa
     let mut backend = None;
     loop {
         let Some(a) = args.next() else {
-            return usage_err("no command given (serve, send or probe)");
+            return usage_err("no command given (serve, send, bench, soak or probe)");
         };
         let command = match a.as_str() {
             "-h" | "--help" => Command::Help(USAGE),
@@ -205,11 +314,23 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, Usa
             "serve" => parse_serve(&mut args)?,
             "send" => parse_send(&mut args)?,
             "probe" => parse_probe(&mut args)?,
+            "bench" => parse_bench(&mut args)?,
+            "bench-server" => parse_bench_server(&mut args)?,
+            "soak" => {
+                let rest: Vec<OsString> = args.items.drain(..).map(OsString::from).collect();
+                match crate::soak::parse(&rest) {
+                    Ok(Some(a)) => Command::Soak(a),
+                    Ok(None) => Command::Help(crate::soak::USAGE),
+                    Err(e) => return usage_err(e),
+                }
+            }
             "help" => match args.next().as_deref() {
                 None => Command::Help(USAGE),
                 Some("serve") => Command::Help(SERVE_USAGE),
                 Some("send") => Command::Help(SEND_USAGE),
                 Some("probe") => Command::Help(PROBE_USAGE),
+                Some("bench") => Command::Help(BENCH_USAGE),
+                Some("soak") => Command::Help(crate::soak::USAGE),
                 Some(other) => return usage_err(format!("unknown command '{other}'")),
             },
             other if is_option(other) => return usage_err(format!("unknown option '{other}'")),
@@ -305,6 +426,165 @@ fn parse_probe(args: &mut Args) -> Result<Command, UsageError> {
     }
 }
 
+fn parse_bench(args: &mut Args) -> Result<Command, UsageError> {
+    let mut addr = None;
+    let mut compare = false;
+    let mut servers = None;
+    let mut connections = None;
+    let mut sizes = None;
+    let mut duration = None;
+    let mut warmup = None;
+    let mut client_threads = 1;
+    let mut server_pid = None;
+    let mut json = false;
+    let mut out = None;
+    let mut pin = false;
+    let mut quick = false;
+    let mut options_done = false;
+    while let Some(a) = args.next() {
+        let positional = options_done || !is_option(&a);
+        if positional && a != "--" {
+            if addr.is_some() {
+                return usage_err(format!("bench: unexpected argument '{a}'"));
+            }
+            addr = Some(parse_addr(&a)?);
+            continue;
+        }
+        match a.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(BENCH_USAGE)),
+            "-c" | "--connections" => {
+                let v = args.value("--connections")?;
+                connections = Some(parse_list(&v, "--connections", 1, MAX_BENCH_CONNECTIONS)?);
+            }
+            "-s" | "--size" => {
+                let v = args.value("--size")?;
+                sizes = Some(parse_list(&v, "--size", 1, MAX_BENCH_SIZE)?);
+            }
+            "-d" | "--duration" => {
+                duration = Some(parse_secs(&args.value("--duration")?, "--duration", false)?);
+            }
+            "-w" | "--warmup" => {
+                warmup = Some(parse_secs(&args.value("--warmup")?, "--warmup", true)?);
+            }
+            "-t" | "--client-threads" => {
+                let v = args.value("--client-threads")?;
+                client_threads = parse_count(&v, "--client-threads", 1, 256)?;
+            }
+            "--server-pid" => {
+                let v = args.value("--server-pid")?;
+                server_pid = match v.parse::<u32>() {
+                    Ok(p) if p > 0 => Some(p),
+                    _ => return usage_err(format!("--server-pid: '{v}' is not a process id")),
+                };
+            }
+            "--servers" => {
+                let v = args.value("--servers")?;
+                let mut list: Vec<Server> = Vec::new();
+                for name in v.split(',').map(str::trim) {
+                    let s = name
+                        .parse::<Server>()
+                        .map_err(|e| UsageError(format!("--servers: {e}")))?;
+                    if !list.contains(&s) {
+                        list.push(s);
+                    }
+                }
+                servers = Some(list);
+            }
+            "--compare" => compare = true,
+            "--json" => json = true,
+            "--pin" => pin = true,
+            "--quick" => quick = true,
+            "--out" => out = Some(PathBuf::from(args.value("--out")?)),
+            "--" => options_done = true,
+            o => return usage_err(format!("bench: unknown option '{o}'")),
+        }
+    }
+    if compare && addr.is_some() {
+        return usage_err("bench: give either ADDR or --compare, not both");
+    }
+    if !compare && addr.is_none() {
+        return usage_err("bench needs a server: ovl bench ADDR, or ovl bench --compare");
+    }
+    if servers.is_some() && !compare {
+        return usage_err("bench: --servers goes with --compare");
+    }
+    if server_pid.is_some() && compare {
+        return usage_err("bench: --server-pid goes with ADDR, not --compare");
+    }
+    let (default_conns, default_sizes, default_warmup, default_duration) = if quick {
+        (vec![1, 100], vec![64, 1024], 0.5, 2.0)
+    } else if compare {
+        (vec![1, 10, 100, 1000], vec![64, 1024, 16384], 1.0, 5.0)
+    } else {
+        (vec![10], vec![64], 1.0, 5.0)
+    };
+    Ok(Command::Bench(BenchArgs {
+        addr,
+        compare,
+        servers: servers.unwrap_or_else(Server::all),
+        connections: connections.unwrap_or(default_conns),
+        sizes: sizes.unwrap_or(default_sizes),
+        duration: duration.unwrap_or(Duration::from_secs_f64(default_duration)),
+        warmup: warmup.unwrap_or(Duration::from_secs_f64(default_warmup)),
+        client_threads,
+        server_pid,
+        json,
+        out,
+        pin,
+        quick,
+    }))
+}
+
+fn parse_bench_server(args: &mut Args) -> Result<Command, UsageError> {
+    let (Some(kind), Some(addr)) = (args.next(), args.next()) else {
+        return usage_err("bench-server needs a kind and an address: ovl bench-server KIND ADDR");
+    };
+    if let Some(extra) = args.next() {
+        return usage_err(format!("bench-server: unexpected argument '{extra}'"));
+    }
+    let kind = kind
+        .parse::<Foreign>()
+        .map_err(|e| UsageError(format!("bench-server: {e}")))?;
+    Ok(Command::BenchServer(BenchServerArgs {
+        kind,
+        addr: parse_addr(&addr)?,
+    }))
+}
+
+/// A whole number from `min` to `max`.
+fn parse_count(v: &str, option: &str, min: usize, max: usize) -> Result<usize, UsageError> {
+    match v.trim().parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        Ok(_) => usage_err(format!("{option}: {v} is out of range ({min} to {max})")),
+        Err(_) => usage_err(format!("{option}: '{v}' is not a number ({min} to {max})")),
+    }
+}
+
+/// A comma list of whole numbers from `min` to `max`, duplicates dropped.
+fn parse_list(v: &str, option: &str, min: usize, max: usize) -> Result<Vec<usize>, UsageError> {
+    let mut list = Vec::new();
+    for item in v.split(',') {
+        let n = parse_count(item, option, min, max)?;
+        if !list.contains(&n) {
+            list.push(n);
+        }
+    }
+    Ok(list)
+}
+
+/// A number of seconds: positive, or also zero when `zero_ok`; at most a day.
+fn parse_secs(v: &str, option: &str, zero_ok: bool) -> Result<Duration, UsageError> {
+    match v.parse::<f64>() {
+        Ok(s) if s.is_finite() && (s > 0.0 || (zero_ok && s == 0.0)) && s <= 86_400.0 => {
+            Ok(Duration::from_secs_f64(s))
+        }
+        _ => usage_err(format!(
+            "{option}: '{v}' is not a number of seconds{}",
+            if zero_ok { "" } else { " above 0" }
+        )),
+    }
+}
+
 /// `IP:PORT` (`127.0.0.1:6000`, `[::1]:6000`), or `HOST:PORT` resolved by the system.
 fn parse_addr(s: &str) -> Result<SocketAddr, UsageError> {
     if let Ok(a) = s.parse() {
@@ -370,6 +650,114 @@ mod tests {
         assert!(p(&["send", "127.0.0.1:6000"]).is_err());
         assert!(p(&["send", "--count", "0", "127.0.0.1:1", "a"]).is_err());
         assert!(p(&["send", "127.0.0.1:1", "a", "b"]).is_err());
+    }
+
+    fn bench(args: &[&str]) -> BenchArgs {
+        let mut v = vec!["bench"];
+        v.extend_from_slice(args);
+        match cmd(&v) {
+            Command::Bench(b) => b,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn bench_err(args: &[&str]) -> String {
+        let mut v = vec!["bench"];
+        v.extend_from_slice(args);
+        p(&v).expect_err("must not parse").0
+    }
+
+    #[test]
+    fn bench_defaults_per_mode() {
+        let b = bench(&["127.0.0.1:6000"]);
+        assert_eq!(b.addr, Some("127.0.0.1:6000".parse().unwrap()));
+        assert!(!b.compare && !b.json && !b.pin && !b.quick);
+        assert_eq!((b.connections, b.sizes), (vec![10], vec![64]));
+        assert_eq!(
+            (b.warmup, b.duration),
+            (Duration::from_secs(1), Duration::from_secs(5))
+        );
+        assert_eq!(b.client_threads, 1);
+        let b = bench(&["--compare"]);
+        assert_eq!(b.addr, None);
+        assert_eq!(b.connections, vec![1, 10, 100, 1000]);
+        assert_eq!(b.sizes, vec![64, 1024, 16384]);
+        assert_eq!(b.servers, Server::all());
+        assert_eq!(b.servers.len(), 6);
+        let b = bench(&["--compare", "--quick"]);
+        assert_eq!((b.connections, b.sizes), (vec![1, 100], vec![64, 1024]));
+        assert_eq!(b.warmup, Duration::from_millis(500));
+        // Explicit options win over --quick.
+        let b = bench(&["--quick", "--compare", "-c", "7", "--duration=1.5"]);
+        assert_eq!(b.connections, vec![7]);
+        assert_eq!(b.duration, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn bench_options() {
+        let b = bench(&[
+            "--compare",
+            "--servers",
+            "event,epoll,event",
+            "--connections=1,10,10",
+            "-s",
+            "64,16384",
+            "-d",
+            "0.3",
+            "-w",
+            "0",
+            "-t",
+            "2",
+            "--pin",
+            "--json",
+            "--out",
+            "/tmp/x",
+        ]);
+        assert_eq!(
+            b.servers,
+            vec![Server::Ours(Model::Event), Server::Foreign(Foreign::Epoll)]
+        );
+        assert_eq!((b.connections, b.sizes), (vec![1, 10], vec![64, 16384]));
+        assert_eq!(
+            (b.warmup, b.duration),
+            (Duration::ZERO, Duration::from_millis(300))
+        );
+        assert_eq!(b.client_threads, 2);
+        assert!(b.pin && b.json);
+        assert_eq!(b.out, Some(PathBuf::from("/tmp/x")));
+        let b = bench(&["--server-pid", "42", "[::1]:9"]);
+        assert_eq!(b.server_pid, Some(42));
+        assert_eq!(cmd(&["bench", "-h"]), Command::Help(BENCH_USAGE));
+        assert_eq!(cmd(&["help", "bench"]), Command::Help(BENCH_USAGE));
+    }
+
+    #[test]
+    fn bench_errors_say_what_is_wrong() {
+        assert!(bench_err(&["--connections", "0", "127.0.0.1:1"]).contains("--connections"));
+        assert!(bench_err(&["--size", "abc", "127.0.0.1:1"]).contains("'abc' is not a number"));
+        assert!(bench_err(&["--size", "2000000", "127.0.0.1:1"]).contains("out of range"));
+        assert!(bench_err(&["-c", "1,,2", "127.0.0.1:1"]).contains("--connections"));
+        assert!(bench_err(&["--duration", "0", "127.0.0.1:1"]).contains("--duration"));
+        assert!(bench_err(&["--warmup", "-1", "127.0.0.1:1"]).contains("--warmup"));
+        assert!(bench_err(&[]).contains("needs a server"));
+        assert!(bench_err(&["--compare", "127.0.0.1:1"]).contains("not both"));
+        assert!(bench_err(&["--servers", "event", "127.0.0.1:1"]).contains("--compare"));
+        assert!(bench_err(&["--compare", "--servers", "iis"]).contains("unknown server 'iis'"));
+        assert!(bench_err(&["--compare", "--server-pid", "1"]).contains("--server-pid"));
+        assert!(bench_err(&["--frob", "127.0.0.1:1"]).contains("unknown option"));
+        assert!(bench_err(&["127.0.0.1:1", "127.0.0.1:2"]).contains("unexpected argument"));
+    }
+
+    #[test]
+    fn bench_server_arguments() {
+        let Command::BenchServer(s) = cmd(&["bench-server", "epoll", "127.0.0.1:0"]) else {
+            panic!()
+        };
+        assert_eq!(s.kind, Foreign::Epoll);
+        assert_eq!(s.addr.port(), 0);
+        assert!(p(&["bench-server", "epoll"]).is_err());
+        assert!(p(&["bench-server", "nginx", "127.0.0.1:0"]).is_err());
+        assert!(p(&["bench-server", "epoll", "127.0.0.1:0", "x"]).is_err());
     }
 
     #[test]

@@ -1,8 +1,13 @@
-//! `ovl`: serve, send and probe with the overlapped library.
+//! `ovl`: serve, send, bench and probe with the overlapped library.
 //!
 //! - `ovl serve [--model event|routine] [ADDR]`: an echo server (default
 //!   127.0.0.1:6000) until Ctrl-C or SIGTERM;
 //! - `ovl send ADDR TEXT`: sends TEXT to an echo server and prints the echo;
+//! - `ovl bench ADDR` / `ovl bench --compare`: a closed-loop echo load generator, and
+//!   the comparison of our servers with others (`ovl bench-server`, hidden, runs those);
+//! - `ovl soak ADDR` / `ovl soak --spawn MODEL`: many connections echoing checksummed
+//!   messages for a while, every byte checked, the server's memory and descriptors
+//!   sampled;
 //! - `ovl probe`: the kernel release, the backend in use and its io_uring features.
 //!
 //! Exit status: 0 on success, 1 when the work fails, 2 for a bad command line.
@@ -16,9 +21,11 @@ macro_rules! outln {
 }
 
 mod args;
+mod bench;
 mod probe;
 mod send;
 mod serve;
+mod soak;
 
 use std::process::ExitCode;
 
@@ -51,6 +58,9 @@ fn main() -> ExitCode {
         Command::Probe => probe::run(),
         Command::Send(a) => send::run(&a),
         Command::Serve(a) => serve::run(&a),
+        Command::Bench(a) => bench::run(&a, cli.backend),
+        Command::BenchServer(a) => bench::run_server(&a),
+        Command::Soak(a) => soak::run(&a, cli.backend),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
