@@ -190,6 +190,12 @@ impl<B: IoBufsMut, K> RecvDesc<B, K> {
     fn interpret(&mut self, sock: &SocketState, res: Result<usize, i32>) -> Step {
         match res {
             Ok(_) if self.zero_len => Step::Done(Outcome::ok(0)),
+            // Linux reports a reset to one call only: if a send (or SO_ERROR) took the
+            // ECONNRESET, this receive sees end of stream. It was no graceful close.
+            Ok(0) if self.stream && was_reset(sock) => {
+                sock.reset.store(true, Ordering::Release);
+                Step::Done(Outcome::err(NtStatus::CONNECTION_RESET))
+            }
             Ok(n) => {
                 if self.want_addr {
                     self.addr.len = self.msg.0.msg_namelen;
@@ -209,6 +215,24 @@ impl<B: IoBufsMut, K> RecvDesc<B, K> {
             }
             Err(e) => Step::Done(Outcome::errno(e)),
         }
+    }
+}
+
+/// Whether a stream socket whose receive just saw end of stream was in fact reset: its
+/// reset was already recorded, or TCP shows the connection closed although we never shut
+/// down sending (a graceful close by the peer leaves it in CLOSE_WAIT).
+fn was_reset(sock: &SocketState) -> bool {
+    if sock.reset.load(Ordering::Acquire) {
+        return true;
+    }
+    if sock.shut_write.load(Ordering::Acquire) {
+        return false;
+    }
+    /// `TCP_CLOSE` of the kernel's TCP state machine.
+    const TCP_CLOSE: u8 = 7;
+    match net::getsockopt::<libc::tcp_info>(sock.fd(), libc::IPPROTO_TCP, libc::TCP_INFO) {
+        Ok(info) => info.tcpi_state == TCP_CLOSE,
+        Err(_) => false,
     }
 }
 
