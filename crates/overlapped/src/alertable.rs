@@ -12,8 +12,10 @@
 //! thread-local table, and the queue carries only a token, so routines need not be
 //! `Send` (an `Rc<RefCell<_>>` server state works). For one socket, routines never nest:
 //! an alertable wait inside a routine skips that socket's routines until it returns.
-//! When a thread exits, its queued routines are dropped unrun (as Windows drops the APCs
-//! of an exited thread); their buffers are freed, never leaked.
+//! When a thread exits, its pending operations are cancelled (unless their socket is
+//! associated with a completion port; see `engine`'s "Thread exit"), and its queued
+//! routines are dropped unrun (as Windows drops the APCs of an exited thread); their
+//! buffers are freed, never leaked.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};

@@ -10,7 +10,9 @@
 //!   buffers back from the [`Posted`] handle);
 //! - **completion routines**: a closure queued to the issuing thread, run only when that
 //!   thread enters an alertable wait ([`sleep_alertable`], or an event wait with
-//!   `alertable = true`), which then reports [`WaitOutcome::IoCompletion`].
+//!   `alertable = true`), which then reports [`WaitOutcome::IoCompletion`];
+//! - **completion ports**: a socket associated with a [`CompletionPort`] queues a
+//!   [`Packet`] there for each completion, which any thread dequeues.
 //!
 //! Immediate completion still notifies; immediate failure notifies nothing. Receives
 //! posted on one socket fill in posting order. Buffers are taken by value and given
@@ -34,6 +36,11 @@
 //! | `WSAWaitForMultipleEvents` | [`wait_any`], [`wait_all`] |
 //! | `WSAGetOverlappedResult`, `HasOverlappedIoCompleted` | [`Overlapped::result`], [`Overlapped::is_complete`] |
 //! | `SleepEx(ms, TRUE)` | [`sleep_alertable`] |
+//! | `CreateIoCompletionPort` | [`CompletionPort::new`], [`CompletionPort::associate`] |
+//! | `GetQueuedCompletionStatus(Ex)` | [`CompletionPort::dequeue`], [`CompletionPort::dequeue_many`] |
+//! | `PostQueuedCompletionStatus` | [`CompletionPort::post`] |
+//! | `SetFileCompletionNotificationModes(FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)` | [`Socket::set_skip_completion_port_on_success`] |
+//! | `hEvent` with the low bit set | [`Overlapped::with_event_no_port`] |
 //! | `CancelIo`, `CancelIoEx` | [`Socket::cancel_from_this_thread`], [`Socket::cancel_all`], [`Socket::cancel`] |
 //! | `closesocket` | [`Socket::close`] (or drop) |
 //! | `WSAGetLastError` | the `Err(WsaError)` of each call |
@@ -76,6 +83,7 @@ mod error;
 mod event;
 pub mod ops;
 mod overlapped;
+mod port;
 mod socket;
 mod sync;
 mod sys;
@@ -94,6 +102,7 @@ pub use ops::{
     Recv, RecvFrom, Send, SendTo, Status, WaitReady,
 };
 pub use overlapped::{Overlapped, Transfer};
+pub use port::{CompletionPort, DequeueError, Packet};
 pub use socket::{Family, Kind, PollEntry, Readiness, Shutdown, Socket, poll};
 pub use sys::uring::Features;
 pub use sys::{BACKEND_ENV, Backend, InvalidBackend, set_backend};

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::alertable::{self, Apc, SleepOutcome};
 use crate::event::{Event, WaitOutcome, wait_any};
+use crate::port::{CompletionPort, DequeueError};
 
 /// A set from another thread always releases a wait that is blocked or about to block
 /// (no lost wake-up between "check the event" and "park").
@@ -99,5 +100,64 @@ fn loom_non_alertable_wait_never_runs_routines() {
             SleepOutcome::IoCompletion
         );
         assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+    });
+}
+
+/// A packet posted from another thread always reaches a dequeue that is blocked or about
+/// to block (the port's handoff: queue under the port lock, then wake the waiter).
+#[test]
+fn loom_port_post_wakes_waiter() {
+    loom::model(|| {
+        let port = CompletionPort::new(1);
+        let p2 = port.clone();
+        let t = loom::thread::spawn(move || assert!(p2.post(3, 4, None)));
+        let p = port.dequeue(None).unwrap();
+        assert_eq!((p.bytes, p.key), (3, 4));
+        t.join().unwrap();
+        assert_eq!(port.queued(), 0);
+    });
+}
+
+/// Closing the port from another thread always releases a blocked dequeue with the
+/// closed error, and a packet posted around the close is either dequeued or refused.
+#[test]
+fn loom_port_close_wakes_waiter() {
+    loom::model(|| {
+        let port = CompletionPort::new(1);
+        let p2 = port.clone();
+        let t = loom::thread::spawn(move || {
+            let posted = p2.post(1, 1, None);
+            p2.close();
+            posted
+        });
+        let r = port.dequeue(None);
+        let posted = t.join().unwrap();
+        match r {
+            Ok(p) => assert!(posted && p.key == 1),
+            Err(e) => assert_eq!(e, DequeueError::Closed),
+        }
+        assert_eq!(port.dequeue(None).err(), Some(DequeueError::Closed));
+    });
+}
+
+/// Concurrency 1: a packet queued while another thread runs is handed out once that
+/// thread stops running, never lost and never handed out twice; the other thread's exit
+/// (its thread-local destructor) ends its running time too.
+#[test]
+fn loom_port_running_thread_exit_releases_waiter() {
+    loom::model(|| {
+        let port = CompletionPort::new(1);
+        assert!(port.post(0, 1, None));
+        let p2 = port.clone();
+        let t = loom::thread::spawn(move || p2.dequeue(None).map(|p| p.key));
+        assert!(port.post(0, 2, None));
+        let mine = port.dequeue(None).map(|p| p.key).unwrap();
+        // This thread stops running (as if it blocked elsewhere or exited), so a
+        // waiting thread may be released.
+        crate::port::stop_running();
+        let theirs = t.join().unwrap().unwrap();
+        let mut keys = [mine, theirs];
+        keys.sort_unstable();
+        assert_eq!(keys, [1, 2]);
     });
 }

@@ -55,6 +55,8 @@ pub(crate) struct OvState {
     done: Event,
     /// A C-side `WSAOVERLAPPED` to mirror the status into (set by the C ABI).
     mirror: AtomicU64,
+    /// Completions never go to a completion port (the low bit of `hEvent`).
+    pub(crate) no_port: bool,
 }
 
 impl Default for Overlapped {
@@ -76,6 +78,35 @@ impl Overlapped {
         Self::build(Some(event.clone()))
     }
 
+    /// A record whose `event` is signalled on completion but whose completions are
+    /// **not** queued to the socket's [completion port](crate::CompletionPort): Windows'
+    /// `hEvent` with the low bit set.
+    pub fn with_event_no_port(event: &Event) -> Self {
+        let mut ov = Self::build(Some(event.clone()));
+        if let Some(state) = Arc::get_mut(&mut ov.state) {
+            state.no_port = true;
+        }
+        ov
+    }
+
+    /// Whether completions of this record skip the completion port
+    /// ([`Overlapped::with_event_no_port`]).
+    pub fn skips_port(&self) -> bool {
+        self.state.no_port
+    }
+
+    /// Whether `self` and `other` are handles to the same record (a
+    /// [`Packet`](crate::Packet) carries a second handle to the record of its operation).
+    pub fn same_record(&self, other: &Overlapped) -> bool {
+        Arc::ptr_eq(&self.state, &other.state)
+    }
+
+    /// A number identifying the record while it lives (for maps from a dequeued
+    /// packet's record back to the application's context).
+    pub fn id(&self) -> usize {
+        Arc::as_ptr(&self.state) as usize
+    }
+
     fn build(event: Option<Event>) -> Self {
         Self {
             state: Arc::new(OvState {
@@ -86,6 +117,7 @@ impl Overlapped {
                 event,
                 done: Event::new_manual(),
                 mirror: AtomicU64::new(0),
+                no_port: false,
             }),
         }
     }

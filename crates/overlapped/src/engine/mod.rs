@@ -21,9 +21,22 @@
 //!    eventfd enabled.
 //!
 //! # Locks, in the order they may be taken
-//! socket queue (listener before acceptor) → in-flight table → event state → waiter →
-//! ring submission. The driver token is taken before any of them and never while one
-//! is held.
+//! socket queue (listener before acceptor) → in-flight table → record output → routine
+//! queue / event state / completion port → waiter → ring submission. A socket's port
+//! association slot is a leaf (read, then released before the port lock is taken). The
+//! driver token is taken before any of them and never while one is held.
+//!
+//! # Thread exit
+//! An operation still pending when the thread that posted it exits is cancelled (it
+//! completes with `WSA_OPERATION_ABORTED`; its event is set; its routine is dropped with
+//! the thread), unless its socket is associated with a completion port (semantics 1.4).
+//! This applies to operations posted with `post` or `post_with_routine`; a
+//! `post_with_callback` operation belongs to no thread and is never cancelled this way.
+//! A thread-local list of the thread's pending operations does this in its destructor.
+//! io_uring also cancels a request with `ECANCELED` when the thread that *submitted* it
+//! exits, which may be any thread that reaped and re-armed it; nobody asked for that
+//! cancel, so the engine re-arms such a request: an operation whose issuing thread
+//! exited was already cancelled by that thread's destructor, before the kernel's cancel.
 
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -67,6 +80,11 @@ pub(crate) struct SocketState {
     pub(crate) write_timeout_ms: std::sync::atomic::AtomicU32,
     /// This socket is the target of a pending AcceptEx: the listener and the op's id.
     pub(crate) accept_link: Mutex<Option<(Arc<SocketState>, u64)>>,
+    /// The completion port and key this socket is associated with (a leaf lock: read
+    /// when an operation finishes, released before the port's lock is taken).
+    pub(crate) port: Mutex<Option<crate::port::PortLink>>,
+    /// `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS`: no packet for an immediate success.
+    pub(crate) skip_port_on_success: AtomicBool,
 }
 
 /// One direction's FIFO of operations.
@@ -109,6 +127,8 @@ impl SocketState {
             read_timeout_ms: std::sync::atomic::AtomicU32::new(0),
             write_timeout_ms: std::sync::atomic::AtomicU32::new(0),
             accept_link: Mutex::new(None),
+            port: Mutex::new(None),
+            skip_port_on_success: AtomicBool::new(false),
         })
     }
 
@@ -299,6 +319,32 @@ impl Engine {
         desc: D,
         notify: Notify,
     ) -> Result<Started<D>, WsaError> {
+        if matches!(notify, Notify::Routine { .. }) && sock.port.lock().is_some() {
+            // A completion routine on a socket associated with a port (semantics 1.1).
+            if let Notify::Routine { token, .. } = notify {
+                drop(crate::alertable::take_routine(token));
+            }
+            return Err(WsaError::WSAEINVAL);
+        }
+        // Callback-mode operations belong to no thread (the C ABI and the library's own
+        // readiness waits post them, often from whichever thread ran a callback): the
+        // thread-exit cancel applies to `post` and `post_with_routine` only.
+        let tied_to_thread = !matches!(notify, Notify::Callback(_));
+        let started = self.start_inner(sock, ov, desc, notify);
+        if tied_to_thread && let Ok(Started::Pending(rec)) = &started {
+            let op: Arc<dyn OpDyn> = rec.clone();
+            op::register_issued(&op);
+        }
+        started
+    }
+
+    fn start_inner<D: OpDesc>(
+        &self,
+        sock: &Arc<SocketState>,
+        ov: &Overlapped,
+        desc: D,
+        notify: Notify,
+    ) -> Result<Started<D>, WsaError> {
         let _scope = op::DeferScope::enter();
         let previous = match ov.state.begin() {
             Ok(p) => p,
@@ -326,7 +372,7 @@ impl Engine {
             return match dynrec.attempt(sock) {
                 Step::Done(o) if !o.status.is_success() => fail(wsa_of(o.status)),
                 Step::Done(o) => {
-                    dynrec.finish(o);
+                    dynrec.finish_at_once(o);
                     Ok(Started::Immediate(transfer_of(&o), rec))
                 }
                 Step::DoneLater(o) => {
@@ -351,7 +397,7 @@ impl Engine {
                 fail(wsa_of(o.status))
             }
             Step::Done(o) => {
-                dynrec.finish(o);
+                dynrec.finish_at_once(o);
                 Ok(Started::Immediate(transfer_of(&o), rec))
             }
             Step::DoneLater(o) => {
@@ -369,7 +415,7 @@ impl Engine {
             }
             Step::Move(target) => {
                 drop(q);
-                if let Some(o) = self.move_to(&target, dynrec) {
+                if let Some(o) = self.move_to(&target, dynrec, true) {
                     return Ok(Started::Immediate(transfer_of(&o), rec));
                 }
                 Ok(Started::Pending(rec))
@@ -420,14 +466,20 @@ impl Engine {
                 },
                 Step::Move(target) => {
                     q.ops.pop_front();
-                    self.move_to(&target, head);
+                    self.move_to(&target, head, false);
                 }
             }
         }
     }
 
     /// Continues `op` on `target`'s read queue; returns its outcome if it finished at once.
-    fn move_to(&self, target: &Arc<SocketState>, op: Arc<dyn OpDyn>) -> Option<Outcome> {
+    /// `at_once`: called from the post itself (an immediate success may skip the port).
+    fn move_to(
+        &self,
+        target: &Arc<SocketState>,
+        op: Arc<dyn OpDyn>,
+        at_once: bool,
+    ) -> Option<Outcome> {
         *op.core().sock.lock() = Arc::clone(target);
         let mut q = target.read_q.lock();
         if q.closed {
@@ -440,7 +492,11 @@ impl Engine {
             return None;
         }
         match op.attempt(target) {
-            Step::Done(o) | Step::DoneLater(o) => {
+            Step::Done(o) => {
+                op.finish_as(o, at_once);
+                Some(o)
+            }
+            Step::DoneLater(o) => {
                 op.finish(o);
                 Some(o)
             }
@@ -455,7 +511,7 @@ impl Engine {
             }
             Step::Move(next) => {
                 drop(q);
-                self.move_to(&next, op)
+                self.move_to(&next, op, at_once)
             }
         }
     }
@@ -475,6 +531,8 @@ impl Engine {
         let reason = op.core().cancelled.load(Ordering::Acquire);
         // io_uring cancels a request when the thread that submitted it exits (that may be
         // any thread that reaped and re-armed it); nobody asked for this one, so re-arm.
+        // (The Windows thread-exit cancel has already happened, with reason CANCEL, in
+        // the exiting issuer's destructor; see the module docs.)
         let step = if res == -libc::ECANCELED && reason == cancel::NONE {
             Step::WouldBlock
         } else {
@@ -522,7 +580,7 @@ impl Engine {
                     self.advance(&mut q, &sock);
                 }
                 drop(q);
-                self.move_to(&target, op);
+                self.move_to(&target, op, false);
             }
         }
     }
@@ -659,6 +717,22 @@ impl Engine {
             drop(driver);
             self.hand_off();
         }
+    }
+}
+
+/// Cancels the pending operations of a thread that is exiting, except those whose socket
+/// is associated with a completion port (see the module docs).
+pub(crate) fn cancel_for_exited_thread(ops: Vec<Arc<dyn OpDyn>>) {
+    let Some(e) = try_get() else {
+        return;
+    };
+    for op in ops {
+        if op.is_done() || op.core().origin.port.lock().is_some() {
+            continue;
+        }
+        let sock = Arc::clone(&*op.core().sock.lock());
+        let id = op.core().id;
+        e.cancel(&sock, &|c| c.id == id);
     }
 }
 

@@ -167,7 +167,9 @@ impl Drop for DeferScope {
             return;
         }
         loop {
-            let batch = DEFERRED.with(|q| std::mem::take(&mut *q.borrow_mut()));
+            let batch = DEFERRED
+                .try_with(|q| std::mem::take(&mut *q.borrow_mut()))
+                .unwrap_or_default();
             if batch.is_empty() {
                 return;
             }
@@ -183,8 +185,62 @@ fn defer(f: Box<dyn FnOnce()>) {
     if DEPTH.with(|d| d.get()) == 0 {
         f();
     } else {
-        DEFERRED.with(|q| q.borrow_mut().push(f));
+        let mut slot = Some(f);
+        let _ = DEFERRED.try_with(|q| q.borrow_mut().extend(slot.take()));
+        // DEFERRED is gone only inside a thread-local destructor, and
+        // `register_issued` makes it outlive the one that enters the engine: run it now
+        // rather than lose it.
+        if let Some(f) = slot {
+            f();
+        }
     }
+}
+
+/// A thread's pending operations, cancelled when the thread exits (semantics 1.4).
+struct Issued {
+    /// Operations this thread posted that were pending when the post returned.
+    ops: std::cell::RefCell<Vec<std::sync::Weak<dyn OpDyn>>>,
+    /// Prune finished entries when the list reaches this length.
+    prune_at: std::cell::Cell<usize>,
+}
+
+impl Drop for Issued {
+    fn drop(&mut self) {
+        let ops = std::mem::take(&mut *self.ops.borrow_mut());
+        let live: Vec<Arc<dyn OpDyn>> = ops
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .filter(|op| !op.is_done())
+            .collect();
+        if !live.is_empty() {
+            super::cancel_for_exited_thread(live);
+        }
+    }
+}
+
+std::thread_local! {
+    static ISSUED: Issued = const {
+        Issued {
+            ops: std::cell::RefCell::new(Vec::new()),
+            prune_at: std::cell::Cell::new(64),
+        }
+    };
+}
+
+/// Remembers a pending operation of the calling thread, to cancel it if the thread
+/// exits first (unless its socket is associated with a completion port then).
+pub(crate) fn register_issued(op: &Arc<dyn OpDyn>) {
+    // Thread-local destructors run in reverse order of first use: touching DEFERRED
+    // first makes it outlive ISSUED, whose destructor enters the engine.
+    let _ = DEFERRED.try_with(|_| ());
+    let _ = ISSUED.try_with(|i| {
+        let mut ops = i.ops.borrow_mut();
+        if ops.len() >= i.prune_at.get() {
+            ops.retain(|w| w.upgrade().is_some_and(|op| !op.is_done()));
+            i.prune_at.set((ops.len() * 2).max(64));
+        }
+        ops.push(Arc::downgrade(op));
+    });
 }
 
 /// Why an operation is being cancelled.
@@ -197,6 +253,9 @@ pub(crate) mod cancel {
 /// The type-independent part of a record.
 pub(crate) struct OpCore {
     pub(crate) id: u64,
+    /// The socket the operation was posted on (the listener for an accept): its
+    /// completion port association decides where the packet goes.
+    pub(crate) origin: Arc<SocketState>,
     pub(crate) ov: Arc<OvState>,
     pub(crate) notify: Notify,
     /// The socket whose queue holds the operation now.
@@ -229,7 +288,30 @@ pub(crate) trait OpDyn: Send + Sync {
     fn on_result(&self, sock: &SocketState, res: i32) -> Step;
     fn abort_status(&self) -> NtStatus;
     /// Stores the output and result, then notifies through the record's mode.
-    fn finish(self: Arc<Self>, outcome: Outcome);
+    fn finish(self: Arc<Self>, outcome: Outcome) {
+        self.finish_as(outcome, false);
+    }
+    /// As [`OpDyn::finish`] for an operation that completes during its post (a port
+    /// skips its packet if the socket asked for it and the operation succeeded).
+    fn finish_at_once(self: Arc<Self>, outcome: Outcome) {
+        self.finish_as(outcome, true);
+    }
+    fn finish_as(self: Arc<Self>, outcome: Outcome, at_once: bool);
+    /// Finished (the output may have been taken since).
+    fn is_done(&self) -> bool;
+    /// The output slot, a `Mutex<Option<Finished<Output>>>`, for typed retrieval
+    /// through [`take_output_as`](dyn OpDyn::take_output_as).
+    fn output_any(&self) -> &dyn Any;
+}
+
+impl dyn OpDyn {
+    /// Takes the finished output if the operation's output type is `T`.
+    pub(crate) fn take_output_as<T: 'static>(&self) -> Option<Finished<T>> {
+        self.output_any()
+            .downcast_ref::<Mutex<Option<Finished<T>>>>()?
+            .lock()
+            .take()
+    }
 }
 
 /// The `Posted` handle's view of a record.
@@ -256,11 +338,12 @@ impl<D: OpDesc> OpRecord<D> {
                 id,
                 ov,
                 notify,
-                sock: Mutex::new(sock),
+                sock: Mutex::new(Arc::clone(&sock)),
                 user_data: AtomicU64::new(0),
                 armed: AtomicBool::new(false),
                 cancelled: AtomicU8::new(cancel::NONE),
                 issuer: std::thread::current().id(),
+                origin: Arc::clone(&sock),
             },
             desc: Mutex::new(Some(desc)),
             output: Mutex::new(None),
@@ -344,7 +427,15 @@ impl<D: OpDesc> OpDyn for OpRecord<D> {
         self.with_desc(|d| d.abort_status(), NtStatus::CANCELLED)
     }
 
-    fn finish(self: Arc<Self>, outcome: Outcome) {
+    fn is_done(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
+    }
+
+    fn output_any(&self) -> &dyn Any {
+        &self.output
+    }
+
+    fn finish_as(self: Arc<Self>, outcome: Outcome, at_once: bool) {
         let Some(desc) = self.desc.lock().take() else {
             return;
         };
@@ -381,9 +472,25 @@ impl<D: OpDesc> OpDyn for OpRecord<D> {
                 .complete(outcome.status, outcome.bytes, outcome.flags, !routine);
             self.finished.store(true, Ordering::Release);
         }
+        // The completion port's packet, after the record shows completion (so a thread
+        // that dequeues it finds the output), and for a callback after the callback ran
+        // (the C ABI copies results out there). Lock order: output (released) -> port.
+        let port = if routine {
+            None
+        } else {
+            crate::port::target_of(&self.core.origin, &self.core.ov, outcome.status, at_once)
+        };
         if let Notify::Callback(_) = &self.core.notify {
             let rec = Arc::clone(&self);
-            defer(Box::new(move || rec.run_callback()));
+            defer(Box::new(move || {
+                rec.run_callback();
+                if let Some(link) = port {
+                    let bytes = outcome.bytes;
+                    crate::port::deliver(link, rec, outcome.status, bytes, outcome.flags);
+                }
+            }));
+        } else if let Some(link) = port {
+            crate::port::deliver(link, self, outcome.status, outcome.bytes, outcome.flags);
         }
     }
 }

@@ -62,7 +62,9 @@ pub enum Status {
 /// # Cancellation
 /// Dropping a `Posted` while the operation is pending does not cancel it and is always
 /// safe: the engine keeps the buffers until the kernel is done, then frees them. Use
-/// [`crate::Socket::cancel`] to cancel.
+/// [`crate::Socket::cancel`] to cancel. The operation is cancelled (it completes with
+/// `WSA_OPERATION_ABORTED`) if the thread that posted it exits first, unless its socket
+/// is associated with a [`CompletionPort`](crate::CompletionPort), as on Windows.
 #[must_use = "the buffers come back through the Posted handle"]
 pub struct Posted<T> {
     slot: Arc<dyn OutputSlot<T>>,
@@ -97,11 +99,24 @@ impl<T: 'static> Posted<T> {
     }
 
     /// Waits (non-alertably) for the operation and returns its result with the buffers.
+    /// On a socket associated with a [`CompletionPort`](crate::CompletionPort) it returns
+    /// at once after the operation's packet was dequeued.
+    ///
+    /// # Panics
+    /// If the buffers were already taken with
+    /// [`Packet::take_output`](crate::Packet::take_output).
     pub fn wait(self) -> (Result<Transfer, WsaError>, T) {
         loop {
+            // Read before taking: the output is stored before `finished` is set, so
+            // finished-then-empty means it was taken, not that it is on its way.
+            let finished = self.slot.is_finished();
             if let Some(done) = self.slot.take_output() {
                 return done;
             }
+            assert!(
+                !finished,
+                "the operation's output was taken through Packet::take_output"
+            );
             // Not finished, so the record is still bound to this operation.
             let _ = self.slot.ov().result(true, None);
         }
@@ -110,7 +125,8 @@ impl<T: 'static> Posted<T> {
     /// The result and buffers if the operation has completed, else the handle back.
     ///
     /// # Errors
-    /// Gives `self` back while the operation is pending.
+    /// Gives `self` back while the operation is pending, or forever if the buffers were
+    /// taken with [`Packet::take_output`](crate::Packet::take_output).
     pub fn try_take(self) -> Result<(Result<Transfer, WsaError>, T), Self> {
         match self.slot.take_output() {
             Some(done) => Ok(done),
@@ -210,6 +226,9 @@ macro_rules! posting_methods {
         /// engine's locks are released. The callback must not block: it runs on the
         /// thread that reaps completions for everybody. The record's event is
         /// signalled too. This is the delivery that completion ports and futures build on.
+        /// Unlike [`post`](Self::post) and [`post_with_routine`](Self::post_with_routine),
+        /// the operation is not cancelled when the posting thread exits: it belongs to no
+        /// thread.
         ///
         /// # Errors
         /// As [`post`](Self::post); the callback is dropped unrun.

@@ -572,6 +572,34 @@ impl Socket {
         }
     }
 
+    /// `SetFileCompletionNotificationModes(s, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS)`: an
+    /// operation that completes during its post ([`Status::Immediate`](crate::Status))
+    /// with success no longer queues a packet to the socket's
+    /// [completion port](crate::CompletionPort); pending completions and failures still
+    /// do. The mode cannot be unset.
+    ///
+    /// # Errors
+    /// `WSAEINVAL` when asked to unset it once set; `WSAENOTSOCK` if closed.
+    pub fn set_skip_completion_port_on_success(&self, on: bool) -> Result<(), WsaError> {
+        self.fd()?;
+        let set = self.state.skip_port_on_success.load(Ordering::Acquire);
+        match (on, set) {
+            (true, _) => {
+                self.state
+                    .skip_port_on_success
+                    .store(true, Ordering::Release);
+                Ok(())
+            }
+            (false, true) => Err(WsaError::WSAEINVAL),
+            (false, false) => Ok(()),
+        }
+    }
+
+    /// Whether [`Socket::set_skip_completion_port_on_success`] is in effect.
+    pub fn skips_completion_port_on_success(&self) -> bool {
+        self.state.skip_port_on_success.load(Ordering::Acquire)
+    }
+
     /// Closes the socket (`closesocket`); see the type's `# Cancellation`.
     pub fn close(self) {
         drop(self);
