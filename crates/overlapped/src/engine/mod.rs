@@ -85,6 +85,10 @@ pub(crate) struct SocketState {
     pub(crate) port: Mutex<Option<crate::port::PortLink>>,
     /// `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS`: no packet for an immediate success.
     pub(crate) skip_port_on_success: AtomicBool,
+    /// Operations posted on this socket that now wait in another socket's queue (an
+    /// AcceptEx waiting for its first data on the acceptor): they still belong to this
+    /// socket, so its cancel and close reach them. A leaf lock; pruned as it grows.
+    away: Mutex<Vec<std::sync::Weak<dyn OpDyn>>>,
 }
 
 /// One direction's FIFO of operations.
@@ -129,6 +133,7 @@ impl SocketState {
             accept_link: Mutex::new(None),
             port: Mutex::new(None),
             skip_port_on_success: AtomicBool::new(false),
+            away: Mutex::new(Vec::new()),
         })
     }
 
@@ -415,10 +420,14 @@ impl Engine {
             }
             Step::Move(target) => {
                 drop(q);
-                if let Some(o) = self.move_to(&target, dynrec, true) {
-                    return Ok(Started::Immediate(transfer_of(&o), rec));
+                // A failure here was already notified (the operation was accepted), so
+                // it is reported as pending, never as an immediate result.
+                match self.move_to(&target, dynrec, true) {
+                    Some(o) if o.status.is_success() => {
+                        Ok(Started::Immediate(transfer_of(&o), rec))
+                    }
+                    _ => Ok(Started::Pending(rec)),
                 }
-                Ok(Started::Pending(rec))
             }
         }
     }
@@ -480,8 +489,28 @@ impl Engine {
         op: Arc<dyn OpDyn>,
         at_once: bool,
     ) -> Option<Outcome> {
+        let origin = &op.core().origin;
         *op.core().sock.lock() = Arc::clone(target);
+        if !Arc::ptr_eq(origin, target) {
+            let mut away = origin.away.lock();
+            away.retain(|w| w.upgrade().is_some_and(|o| !o.is_done()));
+            away.push(Arc::downgrade(&op));
+        }
         let mut q = target.read_q.lock();
+        // A cancel or close of the origin issued while the operation was in the kernel
+        // (its result raced the cancel), or while it moves, still applies: the canceller
+        // sets the reason before it looks in this queue, and we look after locking it.
+        let reason = op.core().cancelled.load(Ordering::Acquire);
+        if reason != cancel::NONE {
+            drop(q);
+            let o = Outcome::err(if reason == cancel::CLOSE {
+                op.abort_status()
+            } else {
+                NtStatus::CANCELLED
+            });
+            op.finish(o);
+            return Some(o);
+        }
         if q.closed {
             let o = Outcome::err(op.abort_status());
             op.finish(o);
@@ -594,7 +623,9 @@ impl Engine {
             let mut i = 0;
             while i < q.ops.len() {
                 let op = Arc::clone(&q.ops[i]);
-                if !filter(op.core()) {
+                // An operation moved in from another socket (an AcceptEx waiting for
+                // data on its acceptor) belongs to that socket, not to this one.
+                if !std::ptr::eq(Arc::as_ptr(&op.core().origin), sock) || !filter(op.core()) {
                     i += 1;
                     continue;
                 }
@@ -614,7 +645,49 @@ impl Engine {
                 self.advance(&mut q, sock);
             }
         }
+        for op in self.away_ops(sock) {
+            if filter(op.core()) {
+                self.cancel_away(&op, cancel::CANCEL);
+                count += 1;
+            }
+        }
         count
+    }
+
+    /// The operations posted on `sock` that wait in another socket's queue now.
+    fn away_ops(&self, sock: &SocketState) -> Vec<Arc<dyn OpDyn>> {
+        let mut away = sock.away.lock();
+        away.retain(|w| w.upgrade().is_some_and(|o| !o.is_done()));
+        away.iter().filter_map(std::sync::Weak::upgrade).collect()
+    }
+
+    /// Cancels (`reason` CANCEL) or aborts (CLOSE) an operation that its origin socket
+    /// no longer holds: it waits in the queue of the socket it moved to, or is moving
+    /// (then the mover sees the reason, set before we look, and finishes it).
+    fn cancel_away(&self, op: &Arc<dyn OpDyn>, reason: u8) {
+        op.core().cancelled.store(reason, Ordering::Release);
+        let target = Arc::clone(&*op.core().sock.lock());
+        let mut q = target.read_q.lock();
+        let Some(i) = q.ops.iter().position(|o| Arc::ptr_eq(o, op)) else {
+            return;
+        };
+        if i == 0 && q.armed {
+            let _ = self
+                .ring
+                .cancel(op.core().user_data.load(Ordering::Acquire));
+            return;
+        }
+        q.ops.remove(i);
+        if !q.armed && !q.closed && !q.ops.is_empty() {
+            self.advance(&mut q, &target);
+        }
+        drop(q);
+        let status = if reason == cancel::CLOSE {
+            op.abort_status()
+        } else {
+            NtStatus::CANCELLED
+        };
+        Arc::clone(op).finish(Outcome::err(status));
     }
 
     /// Closes the socket: every pending operation completes aborted through its own
@@ -662,6 +735,11 @@ impl Engine {
         for op in finished {
             let status = op.abort_status();
             op.finish(Outcome::err(status));
+        }
+        // Operations posted here that wait on another socket now (an AcceptEx waiting for
+        // its first data on the acceptor) are aborted too.
+        for op in self.away_ops(sock) {
+            self.cancel_away(&op, cancel::CLOSE);
         }
         // A pending AcceptEx into this socket lives on the listener's queue.
         let link = sock.accept_link.lock().take();
