@@ -41,7 +41,7 @@ Run 'ovl <command> --help' for a command's options.";
 
 /// `ovl serve --help`.
 pub(crate) const SERVE_USAGE: &str = "\
-Usage: ovl serve [--model event|routine] [ADDR]
+Usage: ovl serve [--model event|routine|port] [--threads N] [ADDR]
 
 Runs an echo server on ADDR (default 127.0.0.1:6000; port 0 picks a free port). It
 prints one line, 'listening on ADDR (...)', naming the bound address, and serves until
@@ -55,6 +55,10 @@ Options:
   --model routine     completion routines on one thread: a receive's routine posts the
                       echo, whose routine posts the next receive; the thread waits
                       alertably
+  --model port        a completion port: worker threads dequeue its packets (any
+                      connection on any thread), 16 AcceptEx kept posted on the
+                      listener, skip-on-success so immediate completions continue inline
+  -t, --threads N     the port model's worker threads (default 0: one per core)
   -h, --help          print this text";
 
 /// `ovl send --help`.
@@ -155,6 +159,8 @@ pub(crate) enum Model {
     Event,
     /// Completion routines on one thread.
     Routine,
+    /// A completion port dequeued by worker threads.
+    Port,
 }
 
 impl Model {
@@ -163,6 +169,7 @@ impl Model {
         match self {
             Model::Event => "event",
             Model::Routine => "routine",
+            Model::Port => "port",
         }
     }
 }
@@ -172,6 +179,8 @@ impl Model {
 pub(crate) struct ServeArgs {
     pub(crate) addr: SocketAddr,
     pub(crate) model: Model,
+    /// Worker threads of the port model (0 = one per core).
+    pub(crate) threads: usize,
 }
 
 /// `ovl send`'s arguments.
@@ -343,6 +352,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli, Usa
 fn parse_serve(args: &mut Args) -> Result<Command, UsageError> {
     let mut model = Model::Event;
     let mut addr = None;
+    let mut threads = 0;
     while let Some(a) = args.next() {
         match a.as_str() {
             "-h" | "--help" => return Ok(Command::Help(SERVE_USAGE)),
@@ -350,12 +360,20 @@ fn parse_serve(args: &mut Args) -> Result<Command, UsageError> {
                 model = match args.value("--model")?.as_str() {
                     "event" | "events" => Model::Event,
                     "routine" | "routines" => Model::Routine,
+                    "port" | "iocp" => Model::Port,
                     other => {
                         return usage_err(format!(
-                            "unknown model '{other}' (expected 'event' or 'routine')"
+                            "unknown model '{other}' (expected 'event', 'routine' or 'port')"
                         ));
                     }
                 }
+            }
+            "-t" | "--threads" => {
+                let v = args.value("--threads")?;
+                threads = match v.parse::<usize>() {
+                    Ok(n) if n <= 1024 => n,
+                    _ => return usage_err(format!("--threads: not a count from 0 to 1024: {v}")),
+                };
             }
             "--" => {}
             o if is_option(o) => return usage_err(format!("serve: unknown option '{o}'")),
@@ -367,7 +385,11 @@ fn parse_serve(args: &mut Args) -> Result<Command, UsageError> {
         Some(a) => a,
         None => parse_addr(DEFAULT_ADDR)?,
     };
-    Ok(Command::Serve(ServeArgs { addr, model }))
+    Ok(Command::Serve(ServeArgs {
+        addr,
+        model,
+        threads,
+    }))
 }
 
 fn parse_send(args: &mut Args) -> Result<Command, UsageError> {
@@ -632,7 +654,12 @@ mod tests {
             panic!()
         };
         assert_eq!(s.addr, "[::1]:7".parse().unwrap());
-        assert!(p(&["serve", "--model", "iocp"]).is_err());
+        let Command::Serve(s) = cmd(&["serve", "--model", "port", "--threads", "3"]) else {
+            panic!()
+        };
+        assert_eq!((s.model, s.threads), (Model::Port, 3));
+        assert!(p(&["serve", "--model", "fibers"]).is_err());
+        assert!(p(&["serve", "--threads", "-1"]).is_err());
         assert!(p(&["serve", "nonsense"]).is_err());
         assert!(p(&["serve", "1.2.3.4:1", "5.6.7.8:2"]).is_err());
     }
@@ -683,7 +710,7 @@ mod tests {
         assert_eq!(b.connections, vec![1, 10, 100, 1000]);
         assert_eq!(b.sizes, vec![64, 1024, 16384]);
         assert_eq!(b.servers, Server::all());
-        assert_eq!(b.servers.len(), 6);
+        assert_eq!(b.servers.len(), 7);
         let b = bench(&["--compare", "--quick"]);
         assert_eq!((b.connections, b.sizes), (vec![1, 100], vec![64, 1024]));
         assert_eq!(b.warmup, Duration::from_millis(500));

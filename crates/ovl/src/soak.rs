@@ -25,7 +25,7 @@ use anyhow::{Context as _, bail};
 
 /// `ovl soak --help`.
 pub(crate) const USAGE: &str = "\
-Usage: ovl soak [options] (ADDR | --spawn event|routine)
+Usage: ovl soak [options] (ADDR | --spawn event|routine|port)
 
 Holds N connections open to an echo server for a duration; each sends a checksummed
 message at a steady rate and checks its echo byte for byte. Every second it prints the
@@ -125,8 +125,10 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Option<SoakArgs>, String> {
             }
             "--spawn" => {
                 let v = value(&arg)?;
-                if v != "event" && v != "routine" {
-                    return Err(format!("--spawn: unknown model {v:?} (event or routine)"));
+                if !matches!(v.as_str(), "event" | "routine" | "port") {
+                    return Err(format!(
+                        "--spawn: unknown model {v:?} (event, routine or port)"
+                    ));
                 }
                 a.spawn = Some(v);
             }
@@ -779,7 +781,7 @@ mod tests {
         assert_eq!(a.spawn.as_deref(), Some("event"));
         assert!(parse(&os(&["-c", "0", "127.0.0.1:1"])).is_err());
         assert!(parse(&os(&["--size", "8", "127.0.0.1:1"])).is_err());
-        assert!(parse(&os(&["--spawn", "port"])).is_err());
+        assert!(parse(&os(&["--spawn", "async"])).is_err());
         assert!(parse(&os(&[])).is_err());
         assert!(parse(&os(&["127.0.0.1:1", "--spawn", "event"])).is_err());
         assert_eq!(parse(&os(&["--help"])).unwrap(), None);

@@ -246,8 +246,14 @@ fn routine_model_serves_100_concurrent_clients() {
 }
 
 #[test]
-fn both_models_serve_100_clients_on_the_poll_backend() {
-    for model in ["event", "routine"] {
+fn port_model_serves_100_concurrent_clients() {
+    let server = serve("port", None);
+    many_clients(server.addr, 100);
+}
+
+#[test]
+fn every_model_serves_100_clients_on_the_poll_backend() {
+    for model in ["event", "routine", "port"] {
         let server = serve(model, Some("poll"));
         many_clients(server.addr, 100);
     }
@@ -294,9 +300,15 @@ fn sigint_stops_the_routine_server() {
 }
 
 #[test]
-fn sigterm_stops_both_servers() {
+fn sigint_stops_the_port_server() {
+    stops_cleanly("port", "INT");
+}
+
+#[test]
+fn sigterm_stops_every_server() {
     stops_cleanly("event", "TERM");
     stops_cleanly("routine", "TERM");
+    stops_cleanly("port", "TERM");
 }
 
 #[test]
@@ -367,7 +379,7 @@ fn bad_command_lines_exit_2() {
         &["frobnicate"][..],
         &[],
         &["serve", "not-an-address"],
-        &["serve", "--model", "iocp"],
+        &["serve", "--model", "fibers"],
         &["send", "127.0.0.1:6000"],
         &["send", "nowhere", "text"],
         &["--backend", "iocp", "probe"],

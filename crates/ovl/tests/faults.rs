@@ -214,3 +214,13 @@ fn routine_model_survives_descriptor_exhaustion_on_uring() {
 fn routine_model_survives_descriptor_exhaustion_on_poll() {
     descriptor_exhaustion("poll", "routine");
 }
+
+#[test]
+fn port_model_survives_descriptor_exhaustion_on_uring() {
+    descriptor_exhaustion("uring", "port");
+}
+
+#[test]
+fn port_model_survives_descriptor_exhaustion_on_poll() {
+    descriptor_exhaustion("poll", "port");
+}

@@ -95,6 +95,16 @@ fn soak_routine_model_on_poll() {
     soak_spawned("poll", "routine");
 }
 
+#[test]
+fn soak_port_model_on_uring() {
+    soak_spawned("uring", "port");
+}
+
+#[test]
+fn soak_port_model_on_poll() {
+    soak_spawned("poll", "port");
+}
+
 /// An echo server that flips one byte of its 3rd echo on each connection.
 fn corrupting_server() -> std::net::SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -48,7 +48,11 @@ pub(crate) enum Server {
 impl Server {
     /// Every server, in the order of the tables.
     pub(crate) fn all() -> Vec<Server> {
-        let mut all = vec![Server::Ours(Model::Event), Server::Ours(Model::Routine)];
+        let mut all = vec![
+            Server::Ours(Model::Event),
+            Server::Ours(Model::Routine),
+            Server::Ours(Model::Port),
+        ];
         all.extend(Foreign::ALL.into_iter().map(Server::Foreign));
         all
     }
@@ -73,6 +77,10 @@ impl Server {
                 "ovl serve --model routine: overlapped I/O, completion routines on one thread"
                     .to_owned()
             }
+            Server::Ours(Model::Port) => {
+                "ovl serve --model port: overlapped I/O, a completion port, one worker per core"
+                    .to_owned()
+            }
             Server::Foreign(f) => f.describe().to_owned(),
         }
     }
@@ -91,6 +99,7 @@ impl FromStr for Server {
         match s {
             "event" => Ok(Server::Ours(Model::Event)),
             "routine" => Ok(Server::Ours(Model::Routine)),
+            "port" => Ok(Server::Ours(Model::Port)),
             other => other.parse::<Foreign>().map(Server::Foreign).map_err(|_| {
                 let names: Vec<String> = Server::all().into_iter().map(Server::name).collect();
                 format!("unknown server '{other}' (expected {})", names.join(", "))

@@ -5,6 +5,7 @@
 //! stops the rest (see each model), closing every socket before `run` returns.
 
 mod event;
+mod port;
 mod routine;
 
 use std::time::Duration;
@@ -102,12 +103,14 @@ pub(crate) fn run(a: &ServeArgs) -> anyhow::Result<()> {
     let model = match a.model {
         Model::Event => "event",
         Model::Routine => "routine",
+        Model::Port => "port",
     };
     outln!("listening on {bound} (model {model}, backend {backend}); Ctrl-C stops");
 
     let served = match a.model {
         Model::Event => event::serve(listener, &stop),
         Model::Routine => routine::serve(listener, &stop),
+        Model::Port => port::serve(listener, &stop, a.threads),
     }?;
     outln!("stopped after {served} connection(s)");
     Ok(())
