@@ -91,6 +91,17 @@ pub(crate) struct SocketState {
     away: Mutex<Vec<std::sync::Weak<dyn OpDyn>>>,
 }
 
+/// An AcceptEx aborted after the kernel accepted its connection into `acceptor` (it was
+/// waiting for the first data): the connection is shut down, so that neither the peer
+/// nor operations queued behind the accept on the acceptor go on with a connection whose
+/// accept was reported aborted (Windows leaves such an accept socket unusable).
+fn abandon_moved(acceptor: &SocketState) {
+    let fd = acceptor.fd();
+    if fd >= 0 {
+        let _ = sys::net::shutdown(fd, libc::SHUT_RDWR);
+    }
+}
+
 /// One direction's FIFO of operations.
 #[derive(Default)]
 pub(crate) struct OpQueue {
@@ -503,6 +514,7 @@ impl Engine {
         let reason = op.core().cancelled.load(Ordering::Acquire);
         if reason != cancel::NONE {
             drop(q);
+            abandon_moved(target);
             let o = Outcome::err(if reason == cancel::CLOSE {
                 op.abort_status()
             } else {
@@ -655,6 +667,8 @@ impl Engine {
     }
 
     /// The operations posted on `sock` that wait in another socket's queue now.
+    ///
+    /// (Only an AcceptEx waiting for its first data moves; see [`abandon_moved`].)
     fn away_ops(&self, sock: &SocketState) -> Vec<Arc<dyn OpDyn>> {
         let mut away = sock.away.lock();
         away.retain(|w| w.upgrade().is_some_and(|o| !o.is_done()));
@@ -678,6 +692,9 @@ impl Engine {
             return;
         }
         q.ops.remove(i);
+        drop(q);
+        abandon_moved(&target);
+        let mut q = target.read_q.lock();
         if !q.armed && !q.closed && !q.ops.is_empty() {
             self.advance(&mut q, &target);
         }
