@@ -1426,8 +1426,11 @@ impl World {
         x.opening = None;
         let peer = match result {
             Some(Ok(_)) => remote.or_else(|| x.sock.as_ref().and_then(|s| s.peer_addr().ok())),
-            Some(Err(_)) => None,
-            None => x.sock.as_ref().and_then(|s| s.peer_addr().ok()),
+            // Failed, or nobody saw the result (its routine went with its thread, whose
+            // exit cancelled the accept, possibly after the kernel had accepted the
+            // connection: the library then shuts it down, as Windows leaves such a
+            // socket unusable). Either way the endpoint carries no checked stream.
+            Some(Err(_)) | None => None,
         };
         let Some(peer) = peer else {
             x.state = EpState::Failed;
