@@ -106,3 +106,8 @@ pub use port::{CompletionPort, DequeueError, Packet};
 pub use socket::{Family, Kind, PollEntry, Readiness, Shutdown, Socket, poll};
 pub use sys::uring::Features;
 pub use sys::{BACKEND_ENV, Backend, InvalidBackend, set_backend};
+pub mod executor;
+#[cfg(all(test, loom))]
+mod executor_loom;
+pub mod future;
+pub use future::{OpFuture, OpResult};

@@ -240,6 +240,19 @@ macro_rules! posting_methods {
             let (sock, desc) = self.into_desc()?;
             $crate::ops::post_with_callback(&sock, ov, desc, callback)
         }
+
+        /// The socket and the description, for the futures (`crate::future`).
+        pub(crate) fn into_op(
+            self,
+        ) -> Result<
+            (
+                $crate::sync::Arc<$crate::engine::SocketState>,
+                impl $crate::engine::op::OpDesc<Output = $output>,
+            ),
+            $crate::WsaError,
+        > {
+            self.into_desc()
+        }
     };
 }
 pub(crate) use posting_methods;
