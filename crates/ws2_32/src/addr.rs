@@ -112,6 +112,40 @@ pub(crate) unsafe fn write(addr: &SocketAddr, ptr: *mut u8, len: *mut i32) -> Re
     Ok(())
 }
 
+/// The size of the Windows `sockaddr` of `family`: what a caller's address buffer must
+/// hold (`accept`, `recvfrom`, `WSARecvFrom`), checked before anything is consumed.
+pub(crate) fn len_of(family: overlapped::Family) -> i32 {
+    match family {
+        overlapped::Family::V4 => 16,
+        overlapped::Family::V6 => 28,
+    }
+}
+
+/// Checks, before the call consumes a connection or a datagram, that a caller's
+/// `sockaddr` buffer (`ptr`, `*len` bytes; NULL `ptr`: no address wanted) can hold an
+/// address of `family`: `WSAEFAULT` otherwise (a NULL `len` with a buffer, a negative or
+/// too small `*len`), as Windows does.
+///
+/// # Safety
+/// `len` must be null or point to a readable `int`.
+pub(crate) unsafe fn check_room(
+    family: overlapped::Family,
+    ptr: *const u8,
+    len: *const i32,
+) -> Result<(), u32> {
+    if ptr.is_null() {
+        return Ok(());
+    }
+    if len.is_null() {
+        return Err(WsaError::WSAEFAULT.code());
+    }
+    // SAFETY: non-null and readable (the caller's contract).
+    if unsafe { len.read_unaligned() } < len_of(family) {
+        return Err(WsaError::WSAEFAULT.code());
+    }
+    Ok(())
+}
+
 /// The Windows address family of a Linux one.
 pub(crate) fn family_to_linux(af: i32) -> Option<overlapped::Family> {
     match af {

@@ -79,6 +79,17 @@ unsafe fn internal<'a>(c_ov: *mut OVERLAPPED) -> &'a AtomicUsize {
     unsafe { AtomicUsize::from_ptr(c_ov.cast::<usize>()) }
 }
 
+/// `WSAEINVAL` when `c_ov` is the record of an operation still pending: reusing it is
+/// undefined on Windows; here it is refused before anything is written or started, so
+/// the pending operation completes untouched. A null `c_ov` is not in use.
+fn not_in_use(c_ov: *mut OVERLAPPED) -> Result<(), u32> {
+    let key = c_ov as usize;
+    if !c_ov.is_null() && records(|r| r.map.get(&key).is_some_and(|(ov, _)| !ov.is_complete())) {
+        return Err(err(WsaError::WSAEINVAL));
+    }
+    Ok(())
+}
+
 /// How a post notifies.
 #[derive(Clone, Copy)]
 enum Mode {
@@ -151,9 +162,7 @@ unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: Mode) -> Resul
         return Err(err(WsaError::WSAEFAULT));
     }
     let key = c_ov as usize;
-    if records(|r| r.map.get(&key).is_some_and(|(ov, _)| !ov.is_complete())) {
-        return Err(err(WsaError::WSAEINVAL));
-    }
+    not_in_use(c_ov)?;
     // SAFETY: `c_ov` is valid and aligned (the contract, checked above).
     let h_event = unsafe { (*c_ov).hEvent };
     // SAFETY: as above.
@@ -591,6 +600,9 @@ pub unsafe extern "C" fn WSARecv(
     routine: Option<CompletionRoutine>,
 ) -> i32 {
     guard(SOCKET_ERROR, || {
+        // As on Windows: WSANOTINITIALISED, then WSAENOTSOCK, then the parameters.
+        started()?;
+        handles::socket(s)?;
         if flags.is_null() {
             return Err(err(WsaError::WSAEFAULT));
         }
@@ -607,7 +619,8 @@ pub unsafe extern "C" fn WSARecv(
 /// lpCompletionRoutine)`: as [`WSARecv`], also writing the sender to `lpFrom`.
 ///
 /// Parameters: as `WSARecv`, plus `lpFrom`/`lpFromlen` for the sender.
-/// Returns: as `WSARecv`.
+/// Returns: as `WSARecv`; `WSAEFAULT` at once when `*lpFromlen` is too small for the
+/// socket's address family (before any datagram is taken).
 /// Memory and lifetimes: as `WSARecv`; `lpFrom` and `lpFromlen` are written at completion, before the notification, so they too must stay valid until it is observed.
 ///
 /// # Safety
@@ -625,9 +638,15 @@ pub unsafe extern "C" fn WSARecvFrom(
     routine: Option<CompletionRoutine>,
 ) -> i32 {
     guard(SOCKET_ERROR, || {
-        if flags.is_null() || (!from.is_null() && fromlen.is_null()) {
+        // As on Windows: WSANOTINITIALISED, then WSAENOTSOCK, then the parameters.
+        started()?;
+        let e = handles::socket(s)?;
+        if flags.is_null() {
             return Err(err(WsaError::WSAEFAULT));
         }
+        // Too small a sender buffer fails now, not after the datagram was taken.
+        // SAFETY: `fromlen` null or valid (the contract).
+        unsafe { addr::check_room(e.sock.family(), from, fromlen) }?;
         // SAFETY: non-null and valid (the contract).
         let f = unsafe { flags.read() };
         let op = Op::RecvFrom(from as usize, fromlen as usize);
@@ -677,7 +696,8 @@ pub unsafe extern "C" fn WSASend(
 /// `int WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD
 /// lpNumberOfBytesSent, DWORD dwFlags, const struct sockaddr *lpTo, int iTolen,
 /// LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE
-/// lpCompletionRoutine)`. A non-overlapped call with a NULL count gives `WSAEFAULT`.
+/// lpCompletionRoutine)`. A non-overlapped call with a NULL count gives `WSAEFAULT`; a
+/// NULL `lpTo` (optional) makes it a [`WSASend`].
 ///
 /// Parameters: as `WSASend`, plus the destination `lpTo` of `iTolen` bytes.
 /// Returns: as `WSASend`.
@@ -697,6 +717,11 @@ pub unsafe extern "C" fn WSASendTo(
     ov: *mut OVERLAPPED,
     routine: Option<CompletionRoutine>,
 ) -> i32 {
+    if to.is_null() {
+        // `lpTo` is optional: without it this is a WSASend (a connected socket).
+        // SAFETY: forwarded contract.
+        return unsafe { WSASend(s, bufs, count, sent, flags, ov, routine) };
+    }
     guard(SOCKET_ERROR, || {
         started()?;
         handles::socket(s)?;
@@ -963,12 +988,15 @@ pub unsafe extern "C" fn AcceptEx(
         if ov.is_null() {
             return Err(err(WsaError::WSA_INVALID_PARAMETER));
         }
-        // SAFETY: non-null and valid (the contract).
-        let saved = unsafe { (*ov).Internal };
-        // SAFETY: as above; Windows marks it pending at entry.
-        unsafe { (*ov).Internal = c::STATUS_PENDING };
+        if !ov.is_aligned() {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        // A record still pending is refused before `Internal` is touched.
+        not_in_use(ov)?;
+        // SAFETY: non-null, aligned and valid (the contract); not in use by a pending
+        // operation (checked). Windows marks it pending at entry.
+        unsafe { internal(ov) }.store(c::STATUS_PENDING, Ordering::Release);
         let fail = |code: u32| -> Result<BOOL, u32> { Err(code) };
-        let _ = saved;
         let l = handles::socket(listen)?;
         let a = handles::socket(accept)?;
         if out.is_null() {
@@ -1109,8 +1137,14 @@ pub unsafe extern "C" fn ConnectEx(
         if ov.is_null() {
             return Err(err(WsaError::WSA_INVALID_PARAMETER));
         }
-        // SAFETY: non-null, valid (the contract); Windows marks it pending at entry.
-        unsafe { (*ov).Internal = c::STATUS_PENDING };
+        if !ov.is_aligned() {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        // A record still pending is refused before `Internal` is touched.
+        not_in_use(ov)?;
+        // SAFETY: non-null, aligned and valid (the contract); not in use by a pending
+        // operation (checked). Windows marks it pending at entry.
+        unsafe { internal(ov) }.store(c::STATUS_PENDING, Ordering::Release);
         let e = handles::socket(s)?;
         // SAFETY: the contract.
         let to = unsafe { addr::read(name, namelen) }?;
@@ -1206,6 +1240,8 @@ pub unsafe extern "C" fn DisconnectEx(
     guard(FALSE, || {
         started()?;
         let e = handles::socket(s)?;
+        // A record still pending is refused before the connection is shut down.
+        not_in_use(ov)?;
         e.sock.shutdown(Shutdown::Both).map_err(err)?;
         if !ov.is_null() {
             // SAFETY: the contract.
@@ -1356,6 +1392,11 @@ unsafe extern "C" fn wsa_recv_msg(
     ov: *mut OVERLAPPED,
     routine: Option<CompletionRoutine>,
 ) -> i32 {
+    // As on Windows: WSANOTINITIALISED, then WSAENOTSOCK, then the parameters.
+    if let Err(code) = started().and_then(|()| handles::socket(s).map(drop)) {
+        set_last_error(code);
+        return SOCKET_ERROR;
+    }
     if msg.is_null() {
         set_last_error(err(WsaError::WSAEFAULT));
         return SOCKET_ERROR;
@@ -1397,6 +1438,11 @@ unsafe extern "C" fn wsa_send_msg(
     ov: *mut OVERLAPPED,
     routine: Option<CompletionRoutine>,
 ) -> i32 {
+    // As on Windows: WSANOTINITIALISED, then WSAENOTSOCK, then the parameters.
+    if let Err(code) = started().and_then(|()| handles::socket(s).map(drop)) {
+        set_last_error(code);
+        return SOCKET_ERROR;
+    }
     if msg.is_null() {
         set_last_error(err(WsaError::WSAEFAULT));
         return SOCKET_ERROR;
@@ -1476,6 +1522,8 @@ pub unsafe extern "C" fn WSAIoctl(
         if !ov.is_null() && returned.is_null() {
             return Err(err(WsaError::WSAEFAULT));
         }
+        // A record still pending is refused before any output is written.
+        not_in_use(ov)?;
         let in_u32 = || -> Result<u32, u32> {
             if input.is_null() || in_len < 4 {
                 return Err(err(WsaError::WSAEFAULT));

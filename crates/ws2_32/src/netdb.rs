@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use overlapped::WsaError;
 
 use crate::addr;
-use crate::handles::{guard, set_last_error};
+use crate::handles::{guard, set_last_error, started};
 use crate::types::{DWORD, SYSTEM_INFO, addrinfo, c, hostent};
 
 /// `WSAHOST_NOT_FOUND`: the name does not resolve.
@@ -131,8 +131,9 @@ pub unsafe extern "C" fn inet_pton(family: i32, src: *const c_char, dst: *mut u8
 
 /// `PCSTR inet_ntop(INT Family, const VOID *pAddr, PSTR pStringBuf, size_t StringBufSize)`.
 ///
-/// Returns `pStringBuf`, or NULL with `WSAEAFNOSUPPORT`, `WSAEFAULT` (NULL pointer) or
-/// `WSA_INVALID_PARAMETER` (buffer too small). Memory and lifetimes: nothing is kept.
+/// Returns `pStringBuf`, or NULL with `WSAEAFNOSUPPORT`, `WSA_INVALID_PARAMETER`
+/// (= `ERROR_INVALID_PARAMETER`: a NULL `pStringBuf`, or a buffer too small, as Microsoft's
+/// reference says) or `WSAEFAULT` (a NULL `pAddr`). Memory and lifetimes: nothing is kept.
 ///
 /// Parameters: `AF_INET`/`AF_INET6` (23), the address, the output buffer and its size.
 ///
@@ -146,7 +147,10 @@ pub unsafe extern "C" fn inet_ntop(
     size: usize,
 ) -> *const c_char {
     guard(std::ptr::null(), || {
-        if src.is_null() || dst.is_null() {
+        if dst.is_null() {
+            return Err(WsaError::WSA_INVALID_PARAMETER.code());
+        }
+        if src.is_null() {
             return Err(WsaError::WSAEFAULT.code());
         }
         let s = match family {
@@ -309,8 +313,9 @@ fn resolve(
 /// `INT getaddrinfo(PCSTR pNodeName, PCSTR pServiceName, const ADDRINFOA *pHints,
 /// PADDRINFOA *ppResult)` with the Windows `addrinfo` layout and constants.
 ///
-/// Returns 0, or a Winsock error code (`WSAHOST_NOT_FOUND`, `WSATYPE_NOT_FOUND`,
-/// `WSAEAFNOSUPPORT`, `WSAEINVAL`, ...), which is also the thread's last error.
+/// Returns 0, or a Winsock error code (`WSANOTINITIALISED`, `WSAHOST_NOT_FOUND`,
+/// `WSATYPE_NOT_FOUND`, `WSAEAFNOSUPPORT`, `WSAEINVAL`, `WSAEFAULT` for a NULL
+/// `ppResult`, ...), which is also the thread's last error.
 /// Memory and lifetimes: the list belongs to the caller until [`freeaddrinfo`].
 ///
 /// Parameters: a host name or numeric address and/or a service, optional hints (Windows `AF_*`), where to write the list.
@@ -326,6 +331,10 @@ pub unsafe extern "C" fn getaddrinfo(
     res: *mut *mut addrinfo,
 ) -> i32 {
     guard(WSAHOST_NOT_FOUND as i32, || {
+        if let Err(code) = started() {
+            set_last_error(code);
+            return Ok(code as i32);
+        }
         if res.is_null() || (node.is_null() && service.is_null()) {
             let code = if res.is_null() {
                 WsaError::WSAEFAULT.code()
@@ -402,7 +411,8 @@ pub unsafe extern "C" fn freeaddrinfo(ai: *mut addrinfo) {
 
 /// `int gethostname(char *name, int namelen)`.
 ///
-/// Returns 0, or `SOCKET_ERROR` with `WSAEFAULT` (NULL or too short a buffer).
+/// Returns 0, or `SOCKET_ERROR` with `WSANOTINITIALISED` or `WSAEFAULT` (NULL or too
+/// short a buffer).
 ///
 /// Parameters: the buffer and its size.
 /// Memory and lifetimes: nothing is kept.
@@ -412,6 +422,7 @@ pub unsafe extern "C" fn freeaddrinfo(ai: *mut addrinfo) {
 #[unsafe(export_name = "ws2_gethostname")]
 pub unsafe extern "C" fn gethostname(name: *mut c_char, len: i32) -> i32 {
     guard(-1, || {
+        started()?;
         let n = usize::try_from(len).map_err(|_| WsaError::WSAEFAULT.code())?;
         if name.is_null() || n == 0 {
             return Err(WsaError::WSAEFAULT.code());
@@ -436,19 +447,29 @@ struct HostStore {
 /// `struct hostent *gethostbyname(const char *name)`: IPv4 addresses of `name`.
 ///
 /// Returns a per-thread `hostent` (Windows layout: 16-bit `h_addrtype`/`h_length`), or
-/// NULL with `WSAHOST_NOT_FOUND`. Memory and lifetimes: valid until this thread's next
-/// `gethostbyname`; never free it.
+/// NULL with `WSANOTINITIALISED` or `WSAHOST_NOT_FOUND`. Memory and lifetimes: valid until
+/// this thread's next `gethostbyname`; never free it.
 ///
-/// Parameters: a host name or dotted address.
+/// Parameters: a host name or dotted address; NULL or an empty string names the local
+/// host (the name `gethostname` gives), as on Windows.
 ///
 /// # Safety
 /// `name` must be null or a NUL-terminated string.
 #[unsafe(export_name = "ws2_gethostbyname")]
 pub unsafe extern "C" fn gethostbyname(name: *const c_char) -> *mut hostent {
     guard(std::ptr::null_mut(), || {
-        if name.is_null() {
-            return Err(WsaError::WSAEFAULT.code());
-        }
+        started()?;
+        let mut local = [0u8; 256];
+        // SAFETY: `name` is non-null (short-circuit) and NUL-terminated (the contract).
+        let name = if name.is_null() || unsafe { *name } == 0 {
+            // SAFETY: `local` holds 255 writable bytes; the last stays NUL.
+            if unsafe { libc::gethostname(local.as_mut_ptr().cast(), local.len() - 1) } != 0 {
+                return Err(WSAHOST_NOT_FOUND);
+            }
+            local.as_ptr().cast::<c_char>()
+        } else {
+            name
+        };
         let hints = addrinfo {
             ai_flags: 0,
             ai_family: c::AF_INET,

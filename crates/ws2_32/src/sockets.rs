@@ -176,10 +176,9 @@ pub unsafe extern "C" fn accept(s: SOCKET, address: *mut u8, addrlen: *mut i32) 
     guard(INVALID_SOCKET, || {
         started()?;
         let e = handles::socket(s)?;
-        // SAFETY: `addrlen` is non-null when read (short-circuit), and valid (the contract).
-        if !address.is_null() && (addrlen.is_null() || unsafe { read_len(addrlen) } < 16) {
-            return Err(err(WsaError::WSAEFAULT));
-        }
+        // Before accepting: a connection taken and then not delivered would be lost.
+        // SAFETY: `addrlen` null or valid (the contract).
+        unsafe { addr::check_room(e.sock.family(), address, addrlen) }?;
         let accepted = e.sock.accept();
         crate::events::read_called(&e);
         let (sock, peer) = accepted.map_err(err)?;
@@ -689,7 +688,8 @@ pub unsafe extern "C" fn sendto(
 /// *fromlen)`.
 ///
 /// Parameters: a socket, the buffer, flags, where to write the sender and its size (may be NULL).
-/// Returns: the bytes received, or `SOCKET_ERROR`.
+/// Returns: the bytes received, or `SOCKET_ERROR` (`WSAEFAULT` at once when `*fromlen`
+/// is too small for the socket's address family, before any datagram is taken).
 /// Memory and lifetimes: written during the call only.
 ///
 /// # Safety
@@ -707,9 +707,9 @@ pub unsafe extern "C" fn recvfrom(
         started()?;
         let e = handles::socket(s)?;
         let n = buf_len(buf, len)?;
-        if !from.is_null() && fromlen.is_null() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
+        // Before receiving: a datagram taken and then not delivered would be lost.
+        // SAFETY: `fromlen` null or valid (the contract).
+        unsafe { addr::check_room(e.sock.family(), from, fromlen) }?;
         let out: &mut [u8] = if n == 0 {
             &mut []
         } else {
@@ -854,10 +854,13 @@ pub unsafe extern "C" fn __WSAFDIsSet(fd: SOCKET, set: *mut fd_set) -> i32 {
 }
 
 /// `int WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout)` with Windows `POLL*` bits.
-/// An unknown socket reports `POLLNVAL`.
+/// A record whose `fd` names no socket reports `POLLNVAL` but is not counted, and the
+/// call waits on the others; when no record names a socket it fails with `WSAENOTSOCK`
+/// (each record reporting `POLLNVAL`), as Windows does (Wine's tests).
 ///
 /// Parameters: the `WSAPOLLFD` array and its length, the timeout in ms (-1: forever).
-/// Returns: how many records have events, or `SOCKET_ERROR`.
+/// Returns: how many records with a valid socket have events, or `SOCKET_ERROR` with
+/// `WSAEINVAL` (no records), `WSAEFAULT` (NULL array), `WSAENOTSOCK`.
 /// Memory and lifetimes: `revents` is written before return.
 ///
 /// # Safety
@@ -897,21 +900,15 @@ pub unsafe extern "C" fn WSAPoll(
                 });
             }
         }
-        let invalid = recs.len() - idx.len();
-        let t = (timeout >= 0).then(|| Duration::from_millis(timeout.unsigned_abs().into()));
-        let t = if invalid > 0 { Some(Duration::ZERO) } else { t };
-        if !polls.is_empty() {
-            overlapped::poll(&mut polls, t).map_err(err)?;
-        }
-        for r in recs.iter_mut() {
-            r.revents = 0;
-        }
         for (r, e) in recs.iter_mut().zip(&entries) {
-            if e.is_none() {
-                r.revents = c::POLLNVAL;
-            }
+            r.revents = if e.is_none() { c::POLLNVAL } else { 0 };
         }
-        let mut count = invalid;
+        if polls.is_empty() {
+            return Err(err(WsaError::WSAENOTSOCK));
+        }
+        let t = (timeout >= 0).then(|| Duration::from_millis(timeout.unsigned_abs().into()));
+        overlapped::poll(&mut polls, t).map_err(err)?;
+        let mut count = 0;
         for (p, &i) in polls.iter().zip(&idx) {
             let want = recs[i].events;
             let mut rev = 0;

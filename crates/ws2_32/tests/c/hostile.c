@@ -1,0 +1,910 @@
+/* Hostile input through the C ABI: every exported function called with NULL pointers,
+ * never-opened / closed / wrong-kind handles, zero, negative and oversized lengths,
+ * WSABUF counts of 0 and 2^31, more than 64 events, a WSAOVERLAPPED reused while its
+ * operation is pending, double closes, and calls before WSAStartup and after the last
+ * WSACleanup. Each call must fail with the Winsock error Microsoft's reference (or
+ * winsock-semantics.md) names, or, where Windows is undefined, a clear error of ours;
+ * nothing may crash (the suite also runs this under AddressSanitizer). */
+#include "check.h"
+#include <ws2tcpip.h>
+#include <mstcpip.h>
+#include <limits.h>
+#include <stdint.h>
+
+static int n_calls;
+
+/* `call` must return `fail` and set the thread's last error to `err`. */
+#define FAILS(call, fail, err)                                                                  \
+    do {                                                                                        \
+        WSASetLastError(0x7eadbeef);                                                            \
+        long long r_ = (long long)(call);                                                       \
+        int e_ = WSAGetLastError();                                                             \
+        n_calls++;                                                                              \
+        if (r_ != (long long)(fail) || e_ != (int)(err)) {                                      \
+            printf("FAIL %s:%d: %s\n    returned %lld, expected %lld; error %d, expected %s = %d\n", \
+                   __FILE__, __LINE__, #call, r_, (long long)(fail), e_, #err, (int)(err));     \
+            exit(1);                                                                            \
+        }                                                                                       \
+    } while (0)
+
+/* `call` must return `want`. */
+#define RETURNS(call, want)                                                                     \
+    do {                                                                                        \
+        long long r_ = (long long)(call);                                                       \
+        n_calls++;                                                                              \
+        if (r_ != (long long)(want)) {                                                          \
+            printf("FAIL %s:%d: %s\n    returned %lld, expected %s = %lld (error %d)\n",        \
+                   __FILE__, __LINE__, #call, r_, #want, (long long)(want), WSAGetLastError()); \
+            exit(1);                                                                            \
+        }                                                                                       \
+    } while (0)
+
+/* A void call: it must simply return. */
+#define SURVIVES(call)                                                                          \
+    do {                                                                                        \
+        call;                                                                                   \
+        n_calls++;                                                                              \
+    } while (0)
+
+typedef BOOL(PASCAL *LPFN_TRANSMITPACKETS_)(SOCKET, void *, DWORD, DWORD, LPOVERLAPPED, DWORD);
+
+static LPFN_CONNECTEX pConnectEx;
+static LPFN_DISCONNECTEX pDisconnectEx;
+static LPFN_WSARECVMSG pWSARecvMsg;
+static LPFN_WSASENDMSG pWSASendMsg;
+static LPFN_TRANSMITPACKETS_ pTransmitPackets;
+
+static void *extension(SOCKET s, GUID g) {
+    void *fn = NULL;
+    DWORD n = 0;
+    CHECK_EQ(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &g, sizeof(g), &fn, sizeof(fn), &n, NULL, NULL), 0);
+    CHECK(fn != NULL);
+    return fn;
+}
+
+static SOCKADDR_IN loopback(u_short port) {
+    SOCKADDR_IN a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.S_un.S_addr = inet_addr("127.0.0.1");
+    a.sin_port = port;
+    return a;
+}
+
+static SOCKET udp_bound(SOCKADDR_IN *at) {
+    SOCKET u = WSASocket(AF_INET, SOCK_DGRAM, 0, NULL, 0, WSA_FLAG_OVERLAPPED);
+    CHECK(u != INVALID_SOCKET);
+    SOCKADDR_IN a = loopback(0);
+    CHECK_EQ(bind(u, (SOCKADDR *)&a, sizeof(a)), 0);
+    int len = sizeof(*at);
+    CHECK_EQ(getsockname(u, (SOCKADDR *)at, &len), 0);
+    return u;
+}
+
+static int routine_calls;
+static DWORD routine_bytes, routine_error;
+static void CALLBACK routine(DWORD err, DWORD bytes, LPWSAOVERLAPPED ov, DWORD flags) {
+    (void)ov;
+    (void)flags;
+    routine_calls++;
+    routine_bytes = bytes;
+    routine_error = err;
+}
+
+/* Every function that needs WSAStartup, with NULL (or otherwise valid-looking) arguments:
+ * WSANOTINITIALISED comes first, before any other check. `s` is a socket value that is
+ * not (or no longer) open. */
+static void not_initialised(SOCKET s, int with_extensions) {
+    WSAOVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    DWORD n = 0, flags = 0;
+    char buf[8] = {0};
+    WSABUF wb = {sizeof(buf), buf};
+    SOCKADDR_IN a = loopback(htons(9));
+    int len = sizeof(a);
+    fd_set rs;
+    FD_ZERO(&rs);
+    WSAPOLLFD pfd = {s, POLLIN, 0};
+    WSANETWORKEVENTS ne;
+    struct addrinfo *ai = NULL;
+    const int NI = WSANOTINITIALISED;
+
+    FAILS(socket(AF_INET, SOCK_STREAM, 0), INVALID_SOCKET, NI);
+    FAILS(WSASocketA(AF_INET, SOCK_STREAM, 0, NULL, 0, WSA_FLAG_OVERLAPPED), INVALID_SOCKET, NI);
+    FAILS(WSASocketW(AF_INET, SOCK_DGRAM, 0, NULL, 0, 0), INVALID_SOCKET, NI);
+    FAILS(bind(s, NULL, 0), SOCKET_ERROR, NI);
+    FAILS(listen(s, 5), SOCKET_ERROR, NI);
+    FAILS(accept(s, NULL, NULL), INVALID_SOCKET, NI);
+    FAILS(connect(s, (SOCKADDR *)&a, sizeof(a)), SOCKET_ERROR, NI);
+    FAILS(closesocket(s), SOCKET_ERROR, NI);
+    FAILS(shutdown(s, SD_BOTH), SOCKET_ERROR, NI);
+    FAILS(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, NULL, 0), SOCKET_ERROR, NI);
+    FAILS(getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(getsockname(s, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(getpeername(s, (SOCKADDR *)&a, &len), SOCKET_ERROR, NI);
+    FAILS(ioctlsocket(s, FIONBIO, NULL), SOCKET_ERROR, NI);
+    FAILS(send(s, NULL, 0, 0), SOCKET_ERROR, NI);
+    FAILS(recv(s, NULL, -1, 0), SOCKET_ERROR, NI);
+    FAILS(sendto(s, buf, 1, 0, (SOCKADDR *)&a, sizeof(a)), SOCKET_ERROR, NI);
+    FAILS(recvfrom(s, NULL, 0, 0, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(select(0, NULL, NULL, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(select(0, &rs, NULL, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(WSAPoll(NULL, 0, 0), SOCKET_ERROR, NI);
+    FAILS(WSAPoll(&pfd, 1, 0), SOCKET_ERROR, NI);
+    FAILS(WSASend(s, NULL, 0, NULL, 0, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(WSARecv(s, NULL, 0, NULL, NULL, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(WSASendTo(s, &wb, 1, &n, 0, NULL, 0, &ov, NULL), SOCKET_ERROR, NI);
+    FAILS(WSARecvFrom(s, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(WSAIoctl(s, FIONREAD, NULL, 0, NULL, 0, NULL, NULL, NULL), SOCKET_ERROR, NI);
+    FAILS(WSAGetOverlappedResult(s, NULL, NULL, FALSE, NULL), FALSE, NI);
+    FAILS(WSAGetOverlappedResult(s, &ov, &n, TRUE, &flags), FALSE, NI);
+    FAILS(WSAEventSelect(s, NULL, 0), SOCKET_ERROR, NI);
+    FAILS(WSAEnumNetworkEvents(s, NULL, &ne), SOCKET_ERROR, NI);
+    FAILS(AcceptEx(s, s, NULL, 0, 0, 0, NULL, NULL), FALSE, NI);
+    FAILS(TransmitFile(s, NULL, 0, 0, NULL, NULL, 0), FALSE, NI);
+    FAILS(gethostname(NULL, 0), SOCKET_ERROR, NI);
+    FAILS(gethostname(buf, sizeof(buf)), SOCKET_ERROR, NI);
+    FAILS(gethostbyname("localhost"), NULL, NI);
+    FAILS(gethostbyname(NULL), NULL, NI);
+    FAILS(getaddrinfo("127.0.0.1", NULL, NULL, &ai), NI, NI); /* returns the code too */
+    CHECK(ai == NULL);
+    FAILS(getaddrinfo(NULL, NULL, NULL, NULL), NI, NI);
+    FAILS(WSACleanup(), SOCKET_ERROR, NI);
+    if (with_extensions) {
+        FAILS(pConnectEx(s, (SOCKADDR *)&a, sizeof(a), NULL, 0, NULL, &ov), FALSE, NI);
+        FAILS(pConnectEx(s, NULL, 0, NULL, 0, NULL, NULL), FALSE, NI);
+        FAILS(pDisconnectEx(s, NULL, 0, 0), FALSE, NI);
+        FAILS(pWSARecvMsg(s, NULL, NULL, NULL, NULL), SOCKET_ERROR, NI);
+        FAILS(pWSASendMsg(s, NULL, 0, NULL, NULL, NULL), SOCKET_ERROR, NI);
+    }
+}
+
+/* What needs no WSAStartup (kernel32 objects, byte order, address text), as on Windows. */
+static void without_startup(void) {
+    char text[64];
+    struct in_addr ia;
+    ia.S_un.S_addr = htonl(0x7f000001);
+    RETURNS(htons(0x1234), 0x3412);
+    RETURNS(ntohs(0x3412), 0x1234);
+    RETURNS(htonl(0x01020304), 0x04030201);
+    RETURNS(ntohl(0x04030201), 0x01020304);
+    RETURNS(inet_addr("127.0.0.1"), htonl(0x7f000001));
+    RETURNS(inet_addr(NULL), INADDR_NONE);
+    RETURNS(strcmp(inet_ntoa(ia), "127.0.0.1"), 0);
+    RETURNS(inet_pton(AF_INET, "10.0.0.1", &ia), 1);
+    RETURNS(inet_ntop(AF_INET, &ia, text, sizeof(text)), text);
+    WSASetLastError(123);
+    RETURNS(WSAGetLastError(), 123);
+    SetLastError(456);
+    RETURNS(GetLastError(), 456);
+    HANDLE e = WSACreateEvent();
+    CHECK(e != WSA_INVALID_EVENT);
+    RETURNS(WSASetEvent(e), TRUE);
+    RETURNS(WaitForSingleObject(e, 0), WAIT_OBJECT_0);
+    RETURNS(WSACloseEvent(e), TRUE);
+    RETURNS(SleepEx(0, TRUE), 0);
+    SURVIVES(Sleep(0));
+    SURVIVES(GetTickCount());
+    SURVIVES(GetSystemInfo(NULL));
+    SURVIVES(freeaddrinfo(NULL));
+    RETURNS(__WSAFDIsSet(0x100, NULL), 0);
+    /* kernel32 calls on a handle that is no socket: ERROR_INVALID_HANDLE. */
+    FAILS(CancelIo((HANDLE)(UINT_PTR)0x100), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(CancelIoEx((HANDLE)(UINT_PTR)0x100, NULL), FALSE, ERROR_INVALID_HANDLE);
+}
+
+/* Every socket-taking function with a value that names no socket: WSAENOTSOCK (kernel32
+ * calls: ERROR_INVALID_HANDLE). */
+static void not_a_socket(SOCKET bad, SOCKET good_listener, SOCKET good_udp) {
+    WSAOVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    DWORD n = 0, flags = 0;
+    char buf[64] = {0};
+    WSABUF wb = {8, buf};
+    SOCKADDR_IN a = loopback(htons(9));
+    int len = sizeof(a), opt = 1;
+    u_long arg = 1;
+    fd_set rs;
+    FD_ZERO(&rs);
+    FD_SET(bad, &rs);
+    WSAPOLLFD pfd[2] = {{bad, POLLIN, 0}, {bad, POLLOUT, 0}};
+    WSANETWORKEVENTS ne;
+    WSAMSG msg;
+    memset(&msg, 0, sizeof(msg));
+    msg.lpBuffers = &wb;
+    msg.dwBufferCount = 1;
+    TRANSMIT_FILE_BUFFERS tfb = {buf, 4, NULL, 0};
+    struct timeval tv = {0, 0};
+    HANDLE ev = WSACreateEvent();
+    const int NS = WSAENOTSOCK;
+
+    FAILS(bind(bad, (SOCKADDR *)&a, sizeof(a)), SOCKET_ERROR, NS);
+    FAILS(listen(bad, 5), SOCKET_ERROR, NS);
+    FAILS(accept(bad, NULL, NULL), INVALID_SOCKET, NS);
+    FAILS(accept(bad, (SOCKADDR *)&a, &len), INVALID_SOCKET, NS);
+    FAILS(connect(bad, (SOCKADDR *)&a, sizeof(a)), SOCKET_ERROR, NS);
+    FAILS(shutdown(bad, SD_SEND), SOCKET_ERROR, NS);
+    FAILS(setsockopt(bad, SOL_SOCKET, SO_KEEPALIVE, (char *)&opt, sizeof(opt)), SOCKET_ERROR, NS);
+    len = sizeof(opt);
+    FAILS(getsockopt(bad, SOL_SOCKET, SO_KEEPALIVE, (char *)&opt, &len), SOCKET_ERROR, NS);
+    len = sizeof(a);
+    FAILS(getsockname(bad, (SOCKADDR *)&a, &len), SOCKET_ERROR, NS);
+    FAILS(getpeername(bad, (SOCKADDR *)&a, &len), SOCKET_ERROR, NS);
+    FAILS(ioctlsocket(bad, FIONBIO, &arg), SOCKET_ERROR, NS);
+    FAILS(send(bad, buf, 4, 0), SOCKET_ERROR, NS);
+    FAILS(recv(bad, buf, 4, 0), SOCKET_ERROR, NS);
+    FAILS(sendto(bad, buf, 4, 0, (SOCKADDR *)&a, sizeof(a)), SOCKET_ERROR, NS);
+    FAILS(sendto(bad, buf, 4, 0, NULL, 0), SOCKET_ERROR, NS);
+    FAILS(recvfrom(bad, buf, 4, 0, (SOCKADDR *)&a, &len), SOCKET_ERROR, NS);
+    FAILS(select(0, &rs, NULL, NULL, &tv), SOCKET_ERROR, NS);
+    FAILS(select(0, NULL, &rs, NULL, &tv), SOCKET_ERROR, NS);
+    FAILS(select(0, NULL, NULL, &rs, &tv), SOCKET_ERROR, NS);
+    RETURNS(__WSAFDIsSet(bad, &rs), 1); /* a pure set test: no handle check */
+    /* WSAPoll: every record invalid → SOCKET_ERROR, WSAENOTSOCK, each POLLNVAL (WT). */
+    FAILS(WSAPoll(pfd, 2, 0), SOCKET_ERROR, NS);
+    CHECK_EQ(pfd[0].revents, POLLNVAL);
+    CHECK_EQ(pfd[1].revents, POLLNVAL);
+    /* One valid record: the invalid one reports POLLNVAL but is not counted (WT). */
+    pfd[1].fd = good_udp;
+    pfd[1].events = POLLIN;
+    RETURNS(WSAPoll(pfd, 2, 0), 0);
+    CHECK_EQ(pfd[0].revents, POLLNVAL);
+    CHECK_EQ(pfd[1].revents, 0);
+    FAILS(WSASend(bad, &wb, 1, &n, 0, NULL, NULL), SOCKET_ERROR, NS);
+    FAILS(WSASend(bad, &wb, 1, NULL, 0, &ov, NULL), SOCKET_ERROR, NS);
+    FAILS(WSARecv(bad, &wb, 1, &n, &flags, NULL, NULL), SOCKET_ERROR, NS);
+    FAILS(WSARecv(bad, &wb, 1, NULL, NULL, &ov, routine), SOCKET_ERROR, NS); /* socket before lpFlags */
+    FAILS(WSASendTo(bad, &wb, 1, &n, 0, (SOCKADDR *)&a, sizeof(a), &ov, NULL), SOCKET_ERROR, NS);
+    FAILS(WSASendTo(bad, &wb, 1, &n, 0, NULL, 0, NULL, NULL), SOCKET_ERROR, NS);
+    FAILS(WSARecvFrom(bad, &wb, 1, &n, &flags, (SOCKADDR *)&a, &len, &ov, NULL), SOCKET_ERROR, NS);
+    FAILS(WSARecvFrom(bad, &wb, 1, &n, NULL, (SOCKADDR *)&a, NULL, &ov, NULL), SOCKET_ERROR, NS);
+    FAILS(WSAIoctl(bad, FIONREAD, NULL, 0, &arg, sizeof(arg), &n, NULL, NULL), SOCKET_ERROR, NS);
+    GUID g = WSAID_CONNECTEX;
+    void *fn = NULL;
+    FAILS(WSAIoctl(bad, SIO_GET_EXTENSION_FUNCTION_POINTER, &g, sizeof(g), &fn, sizeof(fn), &n, NULL, NULL),
+          SOCKET_ERROR, NS);
+    FAILS(WSAGetOverlappedResult(bad, &ov, &n, FALSE, &flags), FALSE, NS);
+    FAILS(WSAEventSelect(bad, ev, FD_READ), SOCKET_ERROR, NS);
+    FAILS(WSAEnumNetworkEvents(bad, ev, &ne), SOCKET_ERROR, NS);
+    FAILS(AcceptEx(bad, good_udp, buf, 0, 32, 32, &n, &ov), FALSE, NS);
+    CHECK_EQ(ov.Internal, STATUS_PENDING); /* set at entry even on failure (WT) */
+    ov.Internal = 0;
+    FAILS(AcceptEx(good_listener, bad, buf, 0, 32, 32, &n, &ov), FALSE, NS);
+    ov.Internal = 0;
+    FAILS(pConnectEx(bad, (SOCKADDR *)&a, sizeof(a), NULL, 0, &n, &ov), FALSE, NS);
+    ov.Internal = 0;
+    FAILS(pDisconnectEx(bad, NULL, 0, 0), FALSE, NS);
+    FAILS(pDisconnectEx(bad, &ov, 0, 0), FALSE, NS);
+    FAILS(TransmitFile(bad, NULL, 0, 0, NULL, &tfb, 0), FALSE, NS);
+    FAILS(pWSARecvMsg(bad, &msg, &n, &ov, NULL), SOCKET_ERROR, NS);
+    FAILS(pWSASendMsg(bad, &msg, 0, &n, NULL, NULL), SOCKET_ERROR, NS);
+    FAILS(CancelIo((HANDLE)bad), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(CancelIoEx((HANDLE)bad, NULL), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(CancelIoEx((HANDLE)bad, &ov), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(closesocket(bad), SOCKET_ERROR, NS);
+    RETURNS(WSACloseEvent(ev), TRUE);
+}
+
+/* Every event-taking function with a value that names no event: WSA_INVALID_HANDLE
+ * (= ERROR_INVALID_HANDLE). `waitable` is false for a socket (sockets may be waited on). */
+static void not_an_event(HANDLE bad, SOCKET s, int waitable, int closable) {
+    WSANETWORKEVENTS ne;
+    WSAOVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    ov.hEvent = bad;
+    char buf[8];
+    WSABUF wb = {sizeof(buf), buf};
+    DWORD n = 0, flags = 0;
+    const int IH = WSA_INVALID_HANDLE;
+
+    FAILS(WSASetEvent(bad), FALSE, IH);
+    FAILS(WSAResetEvent(bad), FALSE, IH);
+    FAILS(SetEvent(bad), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(ResetEvent(bad), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(WSACloseEvent(bad), FALSE, IH);
+    if (closable)
+        FAILS(CloseHandle(bad), FALSE, ERROR_INVALID_HANDLE);
+    if (waitable) {
+        FAILS(WSAWaitForMultipleEvents(1, &bad, FALSE, 0, FALSE), WSA_WAIT_FAILED, IH);
+        FAILS(WSAWaitForMultipleEvents(1, &bad, TRUE, 0, TRUE), WSA_WAIT_FAILED, IH);
+        FAILS(WaitForSingleObject(bad, 0), WAIT_FAILED, ERROR_INVALID_HANDLE);
+        FAILS(WaitForSingleObjectEx(bad, 0, TRUE), WAIT_FAILED, ERROR_INVALID_HANDLE);
+        FAILS(WaitForMultipleObjects(1, &bad, FALSE, 0), WAIT_FAILED, ERROR_INVALID_HANDLE);
+        FAILS(WaitForMultipleObjectsEx(1, &bad, TRUE, 0, FALSE), WAIT_FAILED, ERROR_INVALID_HANDLE);
+    }
+    FAILS(WSAEventSelect(s, bad, FD_READ), SOCKET_ERROR, IH);
+    FAILS(WSAEnumNetworkEvents(s, bad, &ne), SOCKET_ERROR, IH);
+    /* An overlapped call naming it in hEvent fails at once and leaves Internal alone. */
+    ov.Internal = 0x1234;
+    FAILS(WSARecv(s, &wb, 1, &n, &flags, &ov, NULL), SOCKET_ERROR, IH);
+    CHECK_EQ(ov.Internal, 0x1234);
+    FAILS(WSASend(s, &wb, 1, &n, 0, &ov, NULL), SOCKET_ERROR, IH);
+    CHECK_EQ(ov.Internal, 0x1234);
+}
+
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+
+    /* ---- Before WSAStartup. ---- */
+    without_startup();
+    not_initialised(0x100, 0);
+    not_initialised(INVALID_SOCKET, 0);
+    RETURNS(WSAStartup(MAKEWORD(2, 2), NULL), WSAEFAULT);
+    WSADATA d;
+    RETURNS(WSAStartup(MAKEWORD(0, 0), &d), WSAVERNOTSUPPORTED);
+    FAILS(socket(AF_INET, SOCK_STREAM, 0), INVALID_SOCKET, WSANOTINITIALISED); /* still not started */
+
+    startup();
+    SOCKADDR_IN la, ua, sink_a;
+    SOCKET l = listener(&la);
+    SOCKET c, s;
+    tcp_pair(&c, &s);
+    SOCKET u = udp_bound(&ua);
+    SOCKET sink = udp_bound(&sink_a);
+    HANDLE ev = WSACreateEvent();
+    CHECK(ev != NULL);
+    pConnectEx = (LPFN_CONNECTEX)extension(c, (GUID)WSAID_CONNECTEX);
+    pDisconnectEx = (LPFN_DISCONNECTEX)extension(c, (GUID)WSAID_DISCONNECTEX);
+    pWSARecvMsg = (LPFN_WSARECVMSG)extension(u, (GUID)WSAID_WSARECVMSG);
+    pWSASendMsg = (LPFN_WSASENDMSG)extension(u, (GUID)WSAID_WSASENDMSG);
+    pTransmitPackets = (LPFN_TRANSMITPACKETS_)extension(c, (GUID)WSAID_TRANSMITPACKETS);
+    char buf[256];
+    memset(buf, 'x', sizeof(buf));
+    WSABUF wb = {16, buf};
+    DWORD n = 0, flags = 0;
+    int len;
+    WSAOVERLAPPED ov;
+    memset(&ov, 0, sizeof(ov));
+    ov.hEvent = ev;
+
+    /* ---- NULL for every pointer parameter (valid handles). ---- */
+    const int EF = WSAEFAULT;
+    SOCKET fresh = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(fresh != INVALID_SOCKET);
+    FAILS(bind(fresh, NULL, sizeof(SOCKADDR_IN)), SOCKET_ERROR, EF);
+    FAILS(bind(fresh, NULL, 0), SOCKET_ERROR, EF);
+    FAILS(connect(fresh, NULL, sizeof(SOCKADDR_IN)), SOCKET_ERROR, EF);
+    len = sizeof(SOCKADDR_IN);
+    FAILS(accept(l, (SOCKADDR *)buf, NULL), INVALID_SOCKET, EF); /* fails before blocking */
+    FAILS(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, NULL, 4), SOCKET_ERROR, EF);
+    FAILS(setsockopt(s, SOL_SOCKET, SO_LINGER, NULL, 4), SOCKET_ERROR, EF);
+    FAILS(setsockopt(s, IPPROTO_TCP, TCP_NODELAY, NULL, 4), SOCKET_ERROR, EF);
+    len = 4;
+    FAILS(getsockopt(s, SOL_SOCKET, SO_RCVBUF, NULL, &len), SOCKET_ERROR, EF);
+    FAILS(getsockopt(s, SOL_SOCKET, SO_RCVBUF, buf, NULL), SOCKET_ERROR, EF);
+    FAILS(getsockopt(s, SOL_SOCKET, SO_LINGER, NULL, NULL), SOCKET_ERROR, EF);
+    len = sizeof(SOCKADDR_IN);
+    FAILS(getsockname(s, NULL, &len), SOCKET_ERROR, EF);
+    FAILS(getsockname(s, (SOCKADDR *)buf, NULL), SOCKET_ERROR, EF);
+    FAILS(getpeername(s, NULL, &len), SOCKET_ERROR, EF);
+    FAILS(getpeername(s, (SOCKADDR *)buf, NULL), SOCKET_ERROR, EF);
+    FAILS(ioctlsocket(s, FIONBIO, NULL), SOCKET_ERROR, EF);
+    FAILS(ioctlsocket(s, FIONREAD, NULL), SOCKET_ERROR, EF);
+    FAILS(ioctlsocket(s, SIOCATMARK, NULL), SOCKET_ERROR, EF);
+    FAILS(send(c, NULL, 4, 0), SOCKET_ERROR, EF);
+    RETURNS(send(c, NULL, 0, 0), 0); /* nothing to read: NULL is fine */
+    FAILS(recv(s, NULL, 4, 0), SOCKET_ERROR, EF);
+    FAILS(sendto(u, NULL, 4, 0, (SOCKADDR *)&sink_a, sizeof(sink_a)), SOCKET_ERROR, EF);
+    FAILS(sendto(u, buf, 4, 0, (SOCKADDR *)&sink_a, 0), SOCKET_ERROR, EF);
+    FAILS(recvfrom(u, NULL, 4, 0, NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(recvfrom(u, buf, 4, 0, (SOCKADDR *)buf, NULL), SOCKET_ERROR, EF);
+    FAILS(select(0, NULL, NULL, NULL, NULL), SOCKET_ERROR, WSAEINVAL);
+    fd_set empty;
+    FD_ZERO(&empty);
+    FAILS(select(0, &empty, &empty, &empty, NULL), SOCKET_ERROR, WSAEINVAL);
+    RETURNS(__WSAFDIsSet(s, NULL), 0);
+    FAILS(WSAPoll(NULL, 0, 0), SOCKET_ERROR, WSAEINVAL); /* WT */
+    FAILS(WSAPoll(NULL, 1, 0), SOCKET_ERROR, EF);        /* WT */
+    FAILS(WSAPoll(NULL, 0, 1), SOCKET_ERROR, WSAEINVAL); /* WT */
+    FAILS(WSAPoll(NULL, 0x80000000u, 1), SOCKET_ERROR, EF);
+    FAILS(WSASend(c, NULL, 1, &n, 0, NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSASend(c, NULL, 1, NULL, 0, &ov, NULL), SOCKET_ERROR, EF);
+    FAILS(WSASend(c, &wb, 1, NULL, 0, NULL, NULL), SOCKET_ERROR, EF); /* non-overlapped: count required (WT) */
+    FAILS(WSARecv(s, NULL, 1, &n, &flags, &ov, NULL), SOCKET_ERROR, EF);
+    FAILS(WSARecv(s, &wb, 1, &n, NULL, &ov, NULL), SOCKET_ERROR, EF);
+    FAILS(WSARecv(s, &wb, 1, NULL, &flags, NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSASendTo(u, NULL, 1, &n, 0, (SOCKADDR *)&sink_a, sizeof(sink_a), NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSASendTo(u, &wb, 1, NULL, 0, (SOCKADDR *)&sink_a, sizeof(sink_a), NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSARecvFrom(u, NULL, 1, &n, &flags, NULL, NULL, &ov, NULL), SOCKET_ERROR, EF);
+    FAILS(WSARecvFrom(u, &wb, 1, &n, NULL, NULL, NULL, &ov, NULL), SOCKET_ERROR, EF);
+    FAILS(WSARecvFrom(u, &wb, 1, &n, &flags, (SOCKADDR *)buf, NULL, &ov, NULL), SOCKET_ERROR, EF);
+    FAILS(WSARecvFrom(u, &wb, 1, NULL, &flags, NULL, NULL, NULL, NULL), SOCKET_ERROR, EF);
+    u_long arg = 0;
+    FAILS(WSAIoctl(s, FIONBIO, NULL, 4, NULL, 0, &n, NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSAIoctl(s, FIONREAD, NULL, 0, NULL, 4, &n, NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSAIoctl(s, FIONREAD, NULL, 0, &arg, sizeof(arg), NULL, &ov, NULL), SOCKET_ERROR, EF);
+    GUID gx = WSAID_ACCEPTEX;
+    void *fn = NULL;
+    FAILS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, NULL, sizeof(gx), &fn, sizeof(fn), &n, NULL, NULL),
+          SOCKET_ERROR, EF);
+    FAILS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gx, sizeof(gx), NULL, sizeof(fn), &n, NULL, NULL),
+          SOCKET_ERROR, EF);
+    FAILS(WSAIoctl(s, SIO_KEEPALIVE_VALS, NULL, 12, NULL, 0, &n, NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSAGetOverlappedResult(s, NULL, &n, FALSE, &flags), FALSE, EF);
+    FAILS(WSAGetOverlappedResult(s, NULL, NULL, TRUE, NULL), FALSE, EF);
+    FAILS(WSAWaitForMultipleEvents(1, NULL, FALSE, 0, FALSE), WSA_WAIT_FAILED, WSA_INVALID_PARAMETER);
+    FAILS(WaitForMultipleObjects(2, NULL, TRUE, 0), WAIT_FAILED, ERROR_INVALID_PARAMETER);
+    FAILS(WaitForMultipleObjectsEx(1, NULL, FALSE, 0, TRUE), WAIT_FAILED, ERROR_INVALID_PARAMETER);
+    FAILS(WSAEnumNetworkEvents(s, NULL, NULL), SOCKET_ERROR, EF);
+    FAILS(WSAEnumNetworkEvents(s, ev, NULL), SOCKET_ERROR, EF);
+    RETURNS(WSAEventSelect(s, NULL, 0), 0); /* NULL event with no events: cancels, no error */
+    FAILS(inet_pton(AF_INET, NULL, buf), -1, EF);
+    FAILS(inet_pton(AF_INET, "1.2.3.4", NULL), -1, EF);
+    FAILS(inet_pton(AF_INET6, NULL, NULL), -1, EF);
+    struct in_addr ia;
+    ia.S_un.S_addr = htonl(0x01020304);
+    FAILS(inet_ntop(AF_INET, &ia, NULL, 16), NULL, ERROR_INVALID_PARAMETER); /* MS reference */
+    FAILS(inet_ntop(AF_INET, NULL, buf, 16), NULL, EF);                      /* undefined on Windows */
+    FAILS(gethostname(NULL, 256), SOCKET_ERROR, EF);
+    {
+        /* gethostbyname(NULL) is the local host (MS reference), never a fault. */
+        WSASetLastError(0);
+        struct hostent *h = gethostbyname(NULL);
+        n_calls++;
+        if (h) {
+            CHECK(h->h_name != NULL);
+            CHECK_EQ(h->h_addrtype, AF_INET);
+        } else {
+            CHECK(WSAGetLastError() != WSAEFAULT && WSAGetLastError() != 0);
+        }
+    }
+    struct addrinfo *ai = (struct addrinfo *)(UINT_PTR)1;
+    FAILS(getaddrinfo(NULL, NULL, NULL, &ai), WSAHOST_NOT_FOUND, WSAHOST_NOT_FOUND);
+    FAILS(getaddrinfo("127.0.0.1", "80", NULL, NULL), EF, EF);
+    SURVIVES(freeaddrinfo(NULL));
+    SURVIVES(GetSystemInfo(NULL));
+    SOCKET acc = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(acc != INVALID_SOCKET);
+    FAILS(AcceptEx(l, acc, NULL, 0, 32, 32, &n, &ov), FALSE, EF);
+    FAILS(AcceptEx(l, acc, buf, 0, 32, 32, &n, NULL), FALSE, WSA_INVALID_PARAMETER); /* WT */
+    SURVIVES(GetAcceptExSockaddrs(NULL, 0, 32, 32, NULL, NULL, NULL, NULL));
+    {
+        char zero[64] = {0};
+        struct sockaddr *lp = (struct sockaddr *)(UINT_PTR)1, *rp = (struct sockaddr *)(UINT_PTR)1;
+        int ll = -5, rl = -5;
+        SURVIVES(GetAcceptExSockaddrs(zero, 0, 32, 32, NULL, NULL, NULL, NULL));
+        SURVIVES(GetAcceptExSockaddrs(zero, 0, 32, 32, &lp, &ll, &rp, &rl));
+        CHECK(lp == (struct sockaddr *)(UINT_PTR)1 && ll == -5); /* no address: untouched */
+        SURVIVES(GetAcceptExSockaddrs(zero, 0, 0, 0, &lp, &ll, &rp, &rl));
+        SURVIVES(GetAcceptExSockaddrs(zero, 8, 3, 2, &lp, &ll, &rp, &rl));
+    }
+    SOCKET cx = socket(AF_INET, SOCK_STREAM, 0);
+    SOCKADDR_IN any = loopback(0);
+    CHECK_EQ(bind(cx, (SOCKADDR *)&any, sizeof(any)), 0);
+    FAILS(pConnectEx(cx, NULL, sizeof(la), NULL, 0, &n, &ov), FALSE, EF);
+    FAILS(pConnectEx(cx, (SOCKADDR *)&la, sizeof(la), NULL, 0, &n, NULL), FALSE, WSA_INVALID_PARAMETER); /* WT */
+    FAILS(pConnectEx(cx, (SOCKADDR *)&la, sizeof(la), NULL, 4, &n, &ov), FALSE, EF);
+    FAILS(pWSARecvMsg(u, NULL, &n, &ov, NULL), SOCKET_ERROR, EF);
+    FAILS(pWSASendMsg(u, NULL, 0, &n, NULL, NULL), SOCKET_ERROR, EF);
+    {
+        WSAMSG m;
+        memset(&m, 0, sizeof(m));
+        m.name = (LPSOCKADDR)&sink_a;
+        m.namelen = sizeof(sink_a);
+        m.dwBufferCount = 1; /* lpBuffers NULL */
+        FAILS(pWSASendMsg(u, &m, 0, &n, NULL, NULL), SOCKET_ERROR, EF);
+        FAILS(pWSARecvMsg(u, &m, &n, &ov, NULL), SOCKET_ERROR, EF);
+        m.lpBuffers = &wb;
+        m.dwBufferCount = 0;
+        FAILS(pWSASendMsg(u, &m, 0, &n, NULL, NULL), SOCKET_ERROR, WSAEINVAL);
+        m.dwBufferCount = 0x80000000u;
+        FAILS(pWSASendMsg(u, &m, 0, &n, NULL, NULL), SOCKET_ERROR, WSAENOBUFS);
+        FAILS(pWSARecvMsg(u, &m, &n, &ov, NULL), SOCKET_ERROR, WSAENOBUFS);
+        m.dwBufferCount = 1;
+        m.namelen = 4; /* too small for the sender */
+        FAILS(pWSARecvMsg(u, &m, &n, &ov, NULL), SOCKET_ERROR, EF);
+    }
+    FAILS(pTransmitPackets(c, NULL, 0, 0, NULL, 0), FALSE, WSAEOPNOTSUPP);
+    {
+        TRANSMIT_FILE_BUFFERS tfb = {NULL, 5, NULL, 0};
+        FAILS(TransmitFile(c, NULL, 0, 0, NULL, &tfb, 0), FALSE, EF);
+        TRANSMIT_FILE_BUFFERS tail = {buf, 0, NULL, 7};
+        FAILS(TransmitFile(c, NULL, 0, 0, NULL, &tail, 0), FALSE, EF);
+        FAILS(TransmitFile(c, (HANDLE)(UINT_PTR)0x104, 0, 0, NULL, NULL, 0), FALSE, WSAEOPNOTSUPP);
+        RETURNS(TransmitFile(c, NULL, 0, 0, NULL, NULL, 0), TRUE); /* nothing to send */
+    }
+    FAILS(GetOverlappedResult((HANDLE)s, NULL, &n, FALSE), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(CancelIoEx((HANDLE)s, NULL), FALSE, ERROR_NOT_FOUND); /* nothing pending */
+    FAILS(CancelIoEx((HANDLE)s, &ov), FALSE, ERROR_NOT_FOUND);
+    RETURNS(CancelIo((HANDLE)s), TRUE);
+    {
+        HANDLE e2 = CreateEventA(NULL, TRUE, FALSE, NULL);
+        HANDLE e3 = CreateEventW(NULL, FALSE, TRUE, NULL);
+        CHECK(e2 != NULL && e3 != NULL);
+        RETURNS(WaitForSingleObject(e3, 0), WAIT_OBJECT_0);
+        RETURNS(WaitForSingleObject(e3, 0), WAIT_TIMEOUT); /* auto-reset */
+        RETURNS(CloseHandle(e2), TRUE);
+        RETURNS(CloseHandle(e3), TRUE);
+    }
+    CHECK_EQ(closesocket(fresh), 0);
+
+    /* ---- Lengths: zero, negative, INT_MIN, too small, larger than the buffer. ---- */
+    {
+        SOCKADDR_IN to = sink_a;
+        const int bad_lens[] = {0, -1, INT_MIN, 1, 8, (int)sizeof(SOCKADDR_IN) - 1};
+        for (unsigned i = 0; i < sizeof(bad_lens) / sizeof(bad_lens[0]); i++) {
+            int bl = bad_lens[i];
+            SOCKET b = socket(AF_INET, SOCK_DGRAM, 0);
+            FAILS(bind(b, (SOCKADDR *)&any, bl), SOCKET_ERROR, EF);
+            FAILS(connect(b, (SOCKADDR *)&to, bl), SOCKET_ERROR, EF);
+            FAILS(sendto(u, buf, 4, 0, (SOCKADDR *)&to, bl), SOCKET_ERROR, EF);
+            FAILS(WSASendTo(u, &wb, 1, &n, 0, (SOCKADDR *)&to, bl, NULL, NULL), SOCKET_ERROR, EF);
+            FAILS(pConnectEx(cx, (SOCKADDR *)&la, bl, NULL, 0, &n, &ov), FALSE, EF);
+            ov.Internal = 0;
+            len = bl;
+            FAILS(getsockname(u, (SOCKADDR *)buf, &len), SOCKET_ERROR, EF);
+            len = bl;
+            FAILS(getpeername(s, (SOCKADDR *)buf, &len), SOCKET_ERROR, EF);
+            len = bl;
+            FAILS(accept(l, (SOCKADDR *)buf, &len), INVALID_SOCKET, EF); /* before blocking */
+            len = bl;
+            FAILS(recvfrom(u, buf, 16, 0, (SOCKADDR *)buf, &len), SOCKET_ERROR, EF); /* before blocking */
+            len = bl;
+            FAILS(WSARecvFrom(u, &wb, 1, &n, &flags, (SOCKADDR *)buf, &len, &ov, NULL), SOCKET_ERROR, EF);
+            if (bl <= 0) {
+                FAILS(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, buf, bl), SOCKET_ERROR, EF);
+                FAILS(setsockopt(s, SOL_SOCKET, SO_LINGER, buf, bl), SOCKET_ERROR, EF);
+                len = bl;
+                FAILS(getsockopt(s, SOL_SOCKET, SO_RCVBUF, buf, &len), SOCKET_ERROR, EF);
+                len = bl;
+                FAILS(getsockopt(s, SOL_SOCKET, SO_LINGER, buf, &len), SOCKET_ERROR, EF);
+                FAILS(gethostname(buf, bl), SOCKET_ERROR, EF);
+            }
+            if (bl < 0) {
+                FAILS(send(c, buf, bl, 0), SOCKET_ERROR, EF);
+                FAILS(recv(s, buf, bl, 0), SOCKET_ERROR, EF);
+                FAILS(sendto(u, buf, bl, 0, (SOCKADDR *)&to, sizeof(to)), SOCKET_ERROR, EF);
+                FAILS(recvfrom(u, buf, bl, 0, NULL, NULL), SOCKET_ERROR, EF);
+            }
+            CHECK_EQ(closesocket(b), 0);
+        }
+        FAILS(gethostname(buf, 1), SOCKET_ERROR, EF); /* too short for any name */
+        /* Larger than the structure given: Windows reads only the sockaddr (fine). */
+        SOCKADDR_IN exact = loopback(0);
+        SOCKET b = socket(AF_INET, SOCK_DGRAM, 0);
+        RETURNS(bind(b, (SOCKADDR *)&exact, 1000), 0);
+        RETURNS(sendto(b, "abcd", 4, 0, (SOCKADDR *)&to, 1000), 4);
+        RETURNS(sendto(b, "abcd", 4, 0, (SOCKADDR *)&to, INT_MAX), 4);
+        WSABUF one = {4, buf};
+        RETURNS(WSASendTo(b, &one, 1, &n, 0, (SOCKADDR *)&to, 1000, NULL, NULL), 0);
+        CHECK_EQ(n, 4);
+        RETURNS(connect(b, (SOCKADDR *)&to, 1000), 0);
+        len = 1000;
+        RETURNS(getsockname(b, (SOCKADDR *)buf, &len), 0);
+        CHECK_EQ(len, sizeof(SOCKADDR_IN));
+        int opt = 1;
+        RETURNS(setsockopt(b, SOL_SOCKET, SO_BROADCAST, (char *)&opt, 1000), 0);
+        len = 1000;
+        RETURNS(getsockopt(b, SOL_SOCKET, SO_BROADCAST, buf, &len), 0);
+        CHECK_EQ(len, 4);
+        CHECK_EQ(closesocket(b), 0);
+        /* The sink got three datagrams of 4 bytes; a big fromlen is fine too. */
+        for (int i = 0; i < 3; i++) {
+            len = 1000;
+            RETURNS(recvfrom(sink, buf, sizeof(buf), 0, (SOCKADDR *)buf + 8, &len), 4);
+            CHECK_EQ(len, sizeof(SOCKADDR_IN));
+        }
+        /* Zero-length transfers. */
+        RETURNS(send(c, buf, 0, 0), 0);
+        RETURNS(send(c, "wxyz", 4, 0), 4);
+        RETURNS(recv(s, buf, 0, 0), 0); /* data queued: returns at once */
+        RETURNS(recv(s, buf, sizeof(buf), 0), 4);
+        /* lpTo is optional: WSASendTo without it is a WSASend. */
+        WSABUF four = {4, buf};
+        RETURNS(WSASendTo(c, &four, 1, &n, 0, NULL, 0, NULL, NULL), 0);
+        CHECK_EQ(n, 4);
+        RETURNS(WSASendTo(c, &four, 1, &n, 0, NULL, -1, NULL, NULL), 0);
+        CHECK_EQ(n, 4);
+        for (int got = 0; got < 8;) {
+            int r = recv(s, buf + 128, 8 - got, 0);
+            CHECK(r > 0);
+            got += r;
+        }
+        /* WSAIoctl buffer sizes. */
+        u_long on = 0;
+        FAILS(WSAIoctl(s, FIONBIO, &on, 0, NULL, 0, &n, NULL, NULL), SOCKET_ERROR, EF);
+        FAILS(WSAIoctl(s, FIONBIO, &on, 3, NULL, 0, &n, NULL, NULL), SOCKET_ERROR, EF);
+        RETURNS(WSAIoctl(s, FIONBIO, &on, 0xFFFFFFFFu, NULL, 0, &n, NULL, NULL), 0);
+        FAILS(WSAIoctl(s, FIONREAD, NULL, 0, &arg, 3, &n, NULL, NULL), SOCKET_ERROR, EF);
+        RETURNS(WSAIoctl(s, FIONREAD, NULL, 0, &arg, 0xFFFFFFFFu, &n, NULL, NULL), 0);
+        CHECK_EQ(n, 4);
+        FAILS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gx, sizeof(gx) - 1, &fn, sizeof(fn), &n, NULL, NULL),
+              SOCKET_ERROR, EF);
+        FAILS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gx, sizeof(gx), &fn, sizeof(fn) - 1, &n, NULL, NULL),
+              SOCKET_ERROR, EF);
+        GUID unknown = {1, 2, 3, {4, 5, 6, 7, 8, 9, 10, 11}};
+        FAILS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &unknown, sizeof(unknown), &fn, sizeof(fn), &n, NULL,
+                       NULL),
+              SOCKET_ERROR, WSAEINVAL); /* WT */
+        FAILS(WSAIoctl(s, SIO_KEEPALIVE_VALS, buf, 11, NULL, 0, &n, NULL, NULL), SOCKET_ERROR, EF);
+        /* inet_ntop buffer sizes (MS reference: ERROR_INVALID_PARAMETER). */
+        FAILS(inet_ntop(AF_INET, &ia, buf, 0), NULL, ERROR_INVALID_PARAMETER);
+        FAILS(inet_ntop(AF_INET, &ia, buf, 7), NULL, ERROR_INVALID_PARAMETER); /* "1.2.3.4" needs 8 */
+        RETURNS(inet_ntop(AF_INET, &ia, buf, 8), buf);
+        RETURNS(inet_ntop(AF_INET, &ia, buf, SIZE_MAX), buf);
+        FAILS(inet_ntop(99, &ia, buf, 64), NULL, WSAEAFNOSUPPORT);
+        FAILS(inet_pton(99, "1.2.3.4", buf), -1, WSAEAFNOSUPPORT);
+        /* AcceptEx address lengths: remote 0 is WSAEFAULT (WT). */
+        FAILS(AcceptEx(l, acc, buf, 0, 32, 0, &n, &ov), FALSE, EF);
+        ov.Internal = 0;
+        FAILS(AcceptEx(l, acc, buf, 0, 32, 31, &n, &ov), FALSE, EF);
+        ov.Internal = 0;
+        FAILS(AcceptEx(l, acc, buf, 0, 0, 32, &n, &ov), FALSE, EF); /* ours; Windows pends (see README) */
+        ov.Internal = 0;
+    }
+
+    /* ---- WSABUF counts 0, 2^31 and beyond our 1024 limit; NULL buf with a length. ---- */
+    {
+        WSABUF two[2] = {{4, buf}, {4, NULL}};
+        WSABUF nullbuf = {5, NULL};
+        WSABUF zero = {0, NULL};
+        const DWORD big[] = {0x80000000u, 0xFFFFFFFFu, 1025};
+        FAILS(WSASend(c, &wb, 0, &n, 0, NULL, NULL), SOCKET_ERROR, WSAEINVAL);
+        FAILS(WSARecv(s, &wb, 0, &n, &flags, &ov, NULL), SOCKET_ERROR, WSAEINVAL); /* WT */
+        FAILS(WSARecv(s, NULL, 0, &n, &flags, &ov, NULL), SOCKET_ERROR, WSAEINVAL); /* WT */
+        FAILS(WSASendTo(u, &wb, 0, &n, 0, (SOCKADDR *)&sink_a, sizeof(sink_a), NULL, NULL), SOCKET_ERROR, WSAEINVAL);
+        FAILS(WSARecvFrom(u, &wb, 0, &n, &flags, NULL, NULL, &ov, NULL), SOCKET_ERROR, WSAEINVAL);
+        for (unsigned i = 0; i < 3; i++) {
+            FAILS(WSASend(c, &wb, big[i], &n, 0, NULL, NULL), SOCKET_ERROR, WSAENOBUFS);
+            FAILS(WSASend(c, &wb, big[i], NULL, 0, &ov, routine), SOCKET_ERROR, WSAENOBUFS);
+            FAILS(WSARecv(s, &wb, big[i], &n, &flags, &ov, NULL), SOCKET_ERROR, WSAENOBUFS);
+            FAILS(WSASendTo(u, &wb, big[i], &n, 0, (SOCKADDR *)&sink_a, sizeof(sink_a), NULL, NULL), SOCKET_ERROR,
+                  WSAENOBUFS);
+            FAILS(WSARecvFrom(u, &wb, big[i], &n, &flags, NULL, NULL, &ov, NULL), SOCKET_ERROR, WSAENOBUFS);
+        }
+        FAILS(WSASend(c, &nullbuf, 1, &n, 0, NULL, NULL), SOCKET_ERROR, EF);
+        FAILS(WSASend(c, two, 2, &n, 0, &ov, NULL), SOCKET_ERROR, EF); /* the second: nothing sent */
+        FAILS(WSARecv(s, &nullbuf, 1, &n, &flags, &ov, NULL), SOCKET_ERROR, EF);
+        FAILS(WSARecv(s, two, 2, &n, &flags, &ov, routine), SOCKET_ERROR, EF);
+        FAILS(WSASendTo(u, &nullbuf, 1, &n, 0, (SOCKADDR *)&sink_a, sizeof(sink_a), NULL, NULL), SOCKET_ERROR, EF);
+        FAILS(WSARecvFrom(u, &nullbuf, 1, &n, &flags, NULL, NULL, &ov, NULL), SOCKET_ERROR, EF);
+        CHECK_EQ(SleepEx(0, TRUE), 0); /* no routine was queued by any failure */
+        CHECK_EQ(routine_calls, 0);
+        /* A NULL buffer of length 0 is fine: a zero-byte send. */
+        RETURNS(WSASend(c, &zero, 1, &n, 0, NULL, NULL), 0);
+        CHECK_EQ(n, 0);
+        /* Nothing was sent by the failures above: the next byte is the first. */
+        RETURNS(send(c, "Q", 1, 0), 1);
+        RETURNS(recv(s, buf, sizeof(buf), 0), 1);
+        CHECK_EQ(buf[0], 'Q');
+    }
+
+    /* ---- More than 64 events, 0 events, a NULL array. ---- */
+    {
+        HANDLE evs[66];
+        for (int i = 0; i < 66; i++) {
+            evs[i] = WSACreateEvent();
+            CHECK(evs[i] != NULL);
+        }
+        const DWORD counts[] = {0, 65, 66, 0x80000000u, 0xFFFFFFFFu};
+        for (unsigned i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+            FAILS(WSAWaitForMultipleEvents(counts[i], evs, FALSE, 0, FALSE), WSA_WAIT_FAILED, WSA_INVALID_PARAMETER);
+            FAILS(WSAWaitForMultipleEvents(counts[i], evs, TRUE, 0, TRUE), WSA_WAIT_FAILED, WSA_INVALID_PARAMETER);
+            FAILS(WaitForMultipleObjects(counts[i], evs, FALSE, 0), WAIT_FAILED, ERROR_INVALID_PARAMETER);
+            FAILS(WaitForMultipleObjectsEx(counts[i], evs, TRUE, 0, FALSE), WAIT_FAILED, ERROR_INVALID_PARAMETER);
+            FAILS(WSAWaitForMultipleEvents(counts[i], NULL, FALSE, 0, FALSE), WSA_WAIT_FAILED,
+                  WSA_INVALID_PARAMETER);
+        }
+        RETURNS(WSAWaitForMultipleEvents(64, evs, FALSE, 0, FALSE), WSA_WAIT_TIMEOUT);
+        RETURNS(WSASetEvent(evs[63]), TRUE);
+        RETURNS(WSAWaitForMultipleEvents(64, evs, FALSE, 0, FALSE), WSA_WAIT_EVENT_0 + 63);
+        RETURNS(WaitForMultipleObjects(64, evs, TRUE, 0), WAIT_TIMEOUT);
+        /* One bad handle among 64: the whole wait fails. */
+        HANDLE keep = evs[10];
+        evs[10] = (HANDLE)(UINT_PTR)0x7ffc;
+        FAILS(WSAWaitForMultipleEvents(64, evs, FALSE, 0, FALSE), WSA_WAIT_FAILED, WSA_INVALID_HANDLE);
+        evs[10] = keep;
+        for (int i = 0; i < 66; i++)
+            RETURNS(WSACloseEvent(evs[i]), TRUE);
+    }
+
+    /* ---- Handles that name nothing, or the wrong kind. ---- */
+    {
+        const SOCKET bad[] = {0, 1, 0x7fff, 0x7ffc, 0xfffffffcu, INVALID_SOCKET, (SOCKET)ev};
+        for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+            not_a_socket(bad[i], l, u);
+        /* A closed socket (checked before any other handle is created: values are reused). */
+        SOCKET gone = socket(AF_INET, SOCK_STREAM, 0);
+        CHECK(gone != INVALID_SOCKET);
+        RETURNS(closesocket(gone), 0);
+        not_a_socket(gone, l, u);
+        FAILS(closesocket(gone), SOCKET_ERROR, WSAENOTSOCK); /* double close */
+        FAILS(CloseHandle((HANDLE)gone), FALSE, ERROR_INVALID_HANDLE);
+        /* The event survived every closesocket/AcceptEx/... on its value. */
+        RETURNS(WSASetEvent(ev), TRUE);
+        RETURNS(WaitForSingleObject(ev, 0), WAIT_OBJECT_0);
+        RETURNS(WSAResetEvent(ev), TRUE);
+
+        const HANDLE badev[] = {(HANDLE)(UINT_PTR)0x7fff, (HANDLE)(UINT_PTR)0x7ffc, (HANDLE)(UINT_PTR)2,
+                                INVALID_HANDLE_VALUE};
+        for (unsigned i = 0; i < sizeof(badev) / sizeof(badev[0]); i++)
+            not_an_event(badev[i], s, badev[i] != INVALID_HANDLE_VALUE, 1);
+        /* NULL: not an event for Set/Reset/Close/Wait (for WSAEventSelect, WSAEnumNetworkEvents
+         * and hEvent it is a legal value, covered elsewhere). */
+        FAILS(WSASetEvent(NULL), FALSE, WSA_INVALID_HANDLE);
+        FAILS(WSAResetEvent(NULL), FALSE, WSA_INVALID_HANDLE);
+        FAILS(WSACloseEvent(NULL), FALSE, WSA_INVALID_HANDLE);
+        FAILS(CloseHandle(NULL), FALSE, ERROR_INVALID_HANDLE);
+        HANDLE nul = NULL;
+        FAILS(WSAWaitForMultipleEvents(1, &nul, FALSE, 0, FALSE), WSA_WAIT_FAILED, WSA_INVALID_HANDLE);
+        FAILS(WaitForSingleObject(NULL, 0), WAIT_FAILED, ERROR_INVALID_HANDLE);
+        /* A socket where an event is expected (waiting on a socket is legal, as on Windows). */
+        not_an_event((HANDLE)c, s, 0, 0);
+        RETURNS(send(c, "S", 1, 0), 1); /* the socket survived WSACloseEvent((HANDLE)c) */
+        RETURNS(recv(s, buf, sizeof(buf), 0), 1);
+        /* A closed event, and WSACloseEvent twice. */
+        HANDLE dead = WSACreateEvent();
+        RETURNS(WSACloseEvent(dead), TRUE);
+        FAILS(WSACloseEvent(dead), FALSE, WSA_INVALID_HANDLE);
+        not_an_event(dead, s, 1, 1);
+        HANDLE dead2 = CreateEventA(NULL, FALSE, FALSE, NULL);
+        RETURNS(CloseHandle(dead2), TRUE);
+        FAILS(CloseHandle(dead2), FALSE, ERROR_INVALID_HANDLE);
+        FAILS(SetEvent(dead2), FALSE, ERROR_INVALID_HANDLE);
+    }
+
+    /* ---- A WSAOVERLAPPED reused while its operation is pending: WSAEINVAL from every
+     * overlapped call, nothing started, and the first operation completes untouched. ---- */
+    {
+        char rbuf[16];
+        memset(rbuf, 0, sizeof(rbuf));
+        WSABUF rwb = {sizeof(rbuf), rbuf};
+        WSAOVERLAPPED ov1;
+        memset(&ov1, 0, sizeof(ov1));
+        ov1.hEvent = ev;
+        flags = 0;
+        FAILS(WSARecv(s, &rwb, 1, NULL, &flags, &ov1, NULL), SOCKET_ERROR, WSA_IO_PENDING);
+        char out[8] = "evil";
+        WSABUF owb = {4, out};
+        WSAMSG m;
+        memset(&m, 0, sizeof(m));
+        m.lpBuffers = &owb;
+        m.dwBufferCount = 1;
+        m.name = (LPSOCKADDR)&sink_a;
+        m.namelen = sizeof(sink_a);
+        TRANSMIT_FILE_BUFFERS tfb = {out, 4, NULL, 0};
+        SOCKET acc2 = socket(AF_INET, SOCK_STREAM, 0);
+        SOCKET cx2 = socket(AF_INET, SOCK_STREAM, 0);
+        CHECK_EQ(bind(cx2, (SOCKADDR *)&any, sizeof(any)), 0);
+        u_long one = 1;
+        for (int round = 0; round < 2; round++) {
+            LPWSAOVERLAPPED_COMPLETION_ROUTINE r = round ? routine : NULL;
+            FAILS(WSARecv(s, &rwb, 1, NULL, &flags, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            FAILS(WSARecv(c, &rwb, 1, NULL, &flags, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            FAILS(WSASend(c, &owb, 1, NULL, 0, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            FAILS(WSASendTo(u, &owb, 1, NULL, 0, (SOCKADDR *)&sink_a, sizeof(sink_a), &ov1, r), SOCKET_ERROR,
+                  WSAEINVAL);
+            FAILS(WSARecvFrom(u, &rwb, 1, NULL, &flags, NULL, NULL, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            FAILS(WSAIoctl(s, FIONBIO, &one, sizeof(one), NULL, 0, &n, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            arg = 0xabcd;
+            FAILS(WSAIoctl(s, FIONREAD, NULL, 0, &arg, sizeof(arg), &n, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            CHECK_EQ(arg, 0xabcd); /* nothing written */
+            FAILS(WSAIoctl(s, SIO_GET_EXTENSION_FUNCTION_POINTER, &gx, sizeof(gx), &fn, sizeof(fn), &n, &ov1, r),
+                  SOCKET_ERROR, WSAEINVAL);
+            FAILS(pWSASendMsg(u, &m, 0, NULL, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            FAILS(pWSARecvMsg(u, &m, NULL, &ov1, r), SOCKET_ERROR, WSAEINVAL);
+            FAILS(AcceptEx(l, acc2, buf, 0, 32, 32, &n, &ov1), FALSE, WSAEINVAL);
+            FAILS(pConnectEx(cx2, (SOCKADDR *)&la, sizeof(la), NULL, 0, &n, &ov1), FALSE, WSAEINVAL);
+            FAILS(pDisconnectEx(c, &ov1, 0, 0), FALSE, WSAEINVAL);
+            FAILS(TransmitFile(c, NULL, 0, 0, &ov1, &tfb, 0), FALSE, WSAEINVAL);
+            CHECK_EQ(ov1.Internal, STATUS_PENDING);
+            CHECK(!HasOverlappedIoCompleted(&ov1));
+            FAILS(WSAGetOverlappedResult(s, &ov1, &n, FALSE, &flags), FALSE, WSA_IO_INCOMPLETE);
+            FAILS(GetOverlappedResult((HANDLE)s, &ov1, &n, FALSE), FALSE, ERROR_IO_INCOMPLETE);
+        }
+        CHECK_EQ(SleepEx(0, TRUE), 0);
+        CHECK_EQ(routine_calls, 0);
+        /* Nothing was started: s is still blocking (FIONBIO), cx2 never connected, c not shut
+         * down, u sent nothing. */
+        len = sizeof(SOCKADDR_IN);
+        FAILS(getpeername(cx2, (SOCKADDR *)buf, &len), SOCKET_ERROR, WSAENOTCONN);
+        WSAPOLLFD pf = {sink, POLLIN, 0};
+        RETURNS(WSAPoll(&pf, 1, 50), 0);
+        /* The first operation completes with the right data. */
+        RETURNS(send(c, "hello", 5, 0), 5);
+        RETURNS(WSAWaitForMultipleEvents(1, &ev, FALSE, 5000, FALSE), WSA_WAIT_EVENT_0);
+        RETURNS(WSAGetOverlappedResult(s, &ov1, &n, FALSE, &flags), TRUE);
+        CHECK_EQ(n, 5);
+        CHECK_EQ(memcmp(rbuf, "hello", 5), 0);
+        CHECK(HasOverlappedIoCompleted(&ov1));
+        /* Once complete, the record may be reused. */
+        RETURNS(send(c, "again", 5, 0), 5);
+        memset(rbuf, 0, sizeof(rbuf));
+        int r = WSARecv(s, &rwb, 1, &n, &flags, &ov1, NULL);
+        CHECK(r == 0 || WSAGetLastError() == WSA_IO_PENDING);
+        RETURNS(WSAGetOverlappedResult(s, &ov1, &n, TRUE, &flags), TRUE);
+        CHECK_EQ(n, 5);
+        CHECK_EQ(memcmp(rbuf, "again", 5), 0);
+
+        /* A pending completion-routine receive, reused by AcceptEx and ConnectEx (which mark
+         * Internal pending at entry: they must not touch a record in use). */
+        WSAOVERLAPPED ov2;
+        memset(&ov2, 0, sizeof(ov2));
+        ov2.hEvent = (HANDLE)(UINT_PTR)0x5a5a; /* free for the application with a routine */
+        FAILS(WSARecv(s, &rwb, 1, NULL, &flags, &ov2, routine), SOCKET_ERROR, WSA_IO_PENDING);
+        FAILS(AcceptEx(l, acc2, buf, 0, 32, 32, &n, &ov2), FALSE, WSAEINVAL);
+        FAILS(pConnectEx(cx2, (SOCKADDR *)&la, sizeof(la), NULL, 0, &n, &ov2), FALSE, WSAEINVAL);
+        FAILS(WSASend(c, &owb, 1, NULL, 0, &ov2, NULL), SOCKET_ERROR, WSAEINVAL);
+        RETURNS(send(c, "tail", 4, 0), 4);
+        for (int i = 0; i < 500 && routine_calls == 0; i++)
+            SleepEx(10, TRUE);
+        CHECK_EQ(routine_calls, 1);
+        CHECK_EQ(routine_error, 0);
+        CHECK_EQ(routine_bytes, 4);
+        CHECK_EQ(memcmp(rbuf, "tail", 4), 0);
+        CHECK_EQ(ov2.hEvent, (HANDLE)(UINT_PTR)0x5a5a);
+
+        /* A pending AcceptEx, reused by WSARecv: refused; the AcceptEx still completes. */
+        WSAOVERLAPPED ov3;
+        memset(&ov3, 0, sizeof(ov3));
+        ov3.hEvent = ev;
+        char abuf[2 * (sizeof(SOCKADDR_IN) + 16)];
+        FAILS(AcceptEx(l, acc2, abuf, 0, sizeof(SOCKADDR_IN) + 16, sizeof(SOCKADDR_IN) + 16, &n, &ov3), FALSE,
+              ERROR_IO_PENDING);
+        FAILS(WSARecv(s, &rwb, 1, NULL, &flags, &ov3, NULL), SOCKET_ERROR, WSAEINVAL);
+        FAILS(AcceptEx(l, acc, abuf, 0, sizeof(SOCKADDR_IN) + 16, sizeof(SOCKADDR_IN) + 16, &n, &ov3), FALSE,
+              WSAEINVAL);
+        SOCKET cc = socket(AF_INET, SOCK_STREAM, 0);
+        RETURNS(connect(cc, (SOCKADDR *)&la, sizeof(la)), 0);
+        RETURNS(WSAGetOverlappedResult(l, &ov3, &n, TRUE, &flags), TRUE);
+        CHECK_EQ(n, 0);
+        RETURNS(send(cc, "A", 1, 0), 1);
+        RETURNS(recv(acc2, buf, sizeof(buf), 0), 1);
+        CHECK_EQ(buf[0], 'A');
+        CHECK_EQ(closesocket(cc), 0);
+        CHECK_EQ(closesocket(acc2), 0);
+        CHECK_EQ(closesocket(cx2), 0);
+        /* The DisconnectEx refused above did not shut c down. */
+        RETURNS(send(c, "!", 1, 0), 1);
+        RETURNS(recv(s, buf, sizeof(buf), 0), 1);
+    }
+
+    /* ---- Double closes. ---- */
+    {
+        SOCKET t = socket(AF_INET, SOCK_DGRAM, 0);
+        RETURNS(closesocket(t), 0);
+        FAILS(closesocket(t), SOCKET_ERROR, WSAENOTSOCK);
+        SOCKET t2 = socket(AF_INET, SOCK_DGRAM, 0);
+        RETURNS(CloseHandle((HANDLE)t2), TRUE);
+        FAILS(closesocket(t2), SOCKET_ERROR, WSAENOTSOCK);
+        HANDLE e = WSACreateEvent();
+        RETURNS(WSACloseEvent(e), TRUE);
+        FAILS(WSACloseEvent(e), FALSE, WSA_INVALID_HANDLE);
+        FAILS(CloseHandle(e), FALSE, ERROR_INVALID_HANDLE);
+        /* DisconnectEx (synchronous) then more of it. */
+        SOCKET dc, ds;
+        tcp_pair(&dc, &ds);
+        RETURNS(pDisconnectEx(dc, NULL, 0, 0), TRUE);
+        FAILS(send(dc, "x", 1, 0), SOCKET_ERROR, WSAESHUTDOWN);
+        RETURNS(closesocket(dc), 0);
+        RETURNS(closesocket(ds), 0);
+        FAILS(pDisconnectEx(dc, NULL, 0, 0), FALSE, WSAENOTSOCK);
+    }
+
+    /* ---- After the last WSACleanup: WSANOTINITIALISED, for the old handles too. ---- */
+    RETURNS(WSAStartup(MAKEWORD(2, 2), &d), 0); /* nested: one cleanup keeps it started */
+    RETURNS(WSACleanup(), 0);
+    RETURNS(send(c, "k", 1, 0), 1);
+    RETURNS(WSACleanup(), 0);
+    not_initialised(c, 1);
+    not_initialised(l, 1);
+    not_initialised(u, 1);
+    not_initialised(0x7fff, 1);
+    /* Events are kernel32 objects: they outlive WSACleanup. */
+    RETURNS(WSASetEvent(ev), TRUE);
+    RETURNS(WSACloseEvent(ev), TRUE);
+    /* The sockets are gone for good (kernel32 calls say so with their own code). */
+    FAILS(CancelIo((HANDLE)c), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(CloseHandle((HANDLE)s), FALSE, ERROR_INVALID_HANDLE);
+    startup();
+    FAILS(send(c, "x", 1, 0), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(closesocket(acc), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(closesocket(cx), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(closesocket(sink), SOCKET_ERROR, WSAENOTSOCK);
+    RETURNS(WSACleanup(), 0);
+    FAILS(WSACleanup(), SOCKET_ERROR, WSANOTINITIALISED);
+
+    printf("hostile: %d calls checked\n", n_calls);
+    printf("ok\n");
+    return 0;
+}
