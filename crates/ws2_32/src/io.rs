@@ -90,6 +90,28 @@ fn not_in_use(c_ov: *mut OVERLAPPED) -> Result<(), u32> {
     Ok(())
 }
 
+/// The entry of AcceptEx and ConnectEx: the record is required (NULL is
+/// `WSA_INVALID_PARAMETER`), must be aligned (`WSAEFAULT`) and free (`WSAEINVAL`, refused
+/// before anything is written), and is then marked pending as Windows does at entry,
+/// also for a call that fails afterwards.
+///
+/// # Safety
+/// A non-null `ov` must be valid for writes of an `OVERLAPPED` (the exported function's
+/// contract).
+unsafe fn mark_pending_at_entry(ov: *mut OVERLAPPED) -> Result<(), u32> {
+    if ov.is_null() {
+        return Err(err(WsaError::WSA_INVALID_PARAMETER));
+    }
+    if !ov.is_aligned() {
+        return Err(err(WsaError::WSAEFAULT));
+    }
+    not_in_use(ov)?;
+    // SAFETY: non-null and aligned (checked), valid (this function's contract), not in
+    // use by a pending operation (checked).
+    unsafe { internal(ov) }.store(c::STATUS_PENDING, Ordering::Release);
+    Ok(())
+}
+
 /// How a post notifies.
 #[derive(Clone, Copy)]
 enum Mode {
@@ -985,17 +1007,8 @@ pub unsafe extern "C" fn AcceptEx(
 ) -> BOOL {
     guard(FALSE, || {
         started()?;
-        if ov.is_null() {
-            return Err(err(WsaError::WSA_INVALID_PARAMETER));
-        }
-        if !ov.is_aligned() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
-        // A record still pending is refused before `Internal` is touched.
-        not_in_use(ov)?;
-        // SAFETY: non-null, aligned and valid (the contract); not in use by a pending
-        // operation (checked). Windows marks it pending at entry.
-        unsafe { internal(ov) }.store(c::STATUS_PENDING, Ordering::Release);
+        // SAFETY: `ov` comes from the caller, under the function's contract.
+        unsafe { mark_pending_at_entry(ov) }?;
         let fail = |code: u32| -> Result<BOOL, u32> { Err(code) };
         let l = handles::socket(listen)?;
         let a = handles::socket(accept)?;
@@ -1134,17 +1147,8 @@ pub unsafe extern "C" fn ConnectEx(
 ) -> BOOL {
     guard(FALSE, || {
         started()?;
-        if ov.is_null() {
-            return Err(err(WsaError::WSA_INVALID_PARAMETER));
-        }
-        if !ov.is_aligned() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
-        // A record still pending is refused before `Internal` is touched.
-        not_in_use(ov)?;
-        // SAFETY: non-null, aligned and valid (the contract); not in use by a pending
-        // operation (checked). Windows marks it pending at entry.
-        unsafe { internal(ov) }.store(c::STATUS_PENDING, Ordering::Release);
+        // SAFETY: `ov` comes from the caller, under the function's contract.
+        unsafe { mark_pending_at_entry(ov) }?;
         let e = handles::socket(s)?;
         // SAFETY: the contract.
         let to = unsafe { addr::read(name, namelen) }?;

@@ -18,13 +18,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use anyhow::Context as _;
 use overlapped::{
-    Accept, Event, Kind, MAXIMUM_WAIT_EVENTS, Overlapped, Posted, Recv, Send, Slice, Socket,
-    WaitOutcome, WsaError, wait_any,
+    Event, MAXIMUM_WAIT_EVENTS, Overlapped, Posted, Recv, Send, Slice, Socket, WaitOutcome,
+    WsaError, wait_any,
 };
 
-use super::{BACKOFF, BUF_SIZE, Shortage};
+use super::{BUF_SIZE, Shortage, accept_next};
 
 /// Connections per group: the array's other slot is the wake-up event.
 pub(crate) const GROUP_SIZE: usize = MAXIMUM_WAIT_EVENTS - 1;
@@ -54,52 +53,13 @@ pub(super) fn serve(listener: Socket, stop: &Event) -> anyhow::Result<u64> {
     let mut accepted = 0;
     let mut shortage = Shortage::default();
     let result = loop {
-        let acceptor = match Socket::new(listener.family(), Kind::Stream) {
-            Ok(s) => s,
-            Err(e) if shortage.hit("cannot create the accepting socket", e) => {
-                match wait_any(&[stop], Some(BACKOFF), false) {
-                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
-                    Ok(_) => continue,
-                    Err(e) => break Err(e).context("wait failed"),
-                }
-            }
-            Err(e) => break Err(e).context("cannot create the accepting socket"),
-        };
-        let posted = match Accept::new(&listener, &acceptor).post(&ov) {
-            Ok(p) => p,
-            // The post tries the accept at once, so a shortage can refuse it here too.
-            Err(e) if shortage.hit("AcceptEx failed", e) => {
-                drop(acceptor);
-                match wait_any(&[stop], Some(BACKOFF), false) {
-                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
-                    Ok(_) => continue,
-                    Err(e) => break Err(e).context("wait failed"),
-                }
-            }
-            Err(e) => break Err(e).context("AcceptEx failed"),
-        };
-        match wait_any(&[&accept_ev, stop], None, false) {
-            Ok(WaitOutcome::Signaled(0)) => {}
-            Ok(_) => break Ok(()),
-            Err(e) => break Err(e).context("wait failed"),
-        }
-        let (result, _addresses) = posted.wait();
-        match result {
-            Ok(_) => {
-                shortage.over();
+        match accept_next(&listener, &ov, &accept_ev, stop, false, &mut shortage) {
+            Ok(Some(sock)) => {
                 accepted += 1;
-                hand_over(&mut groups, acceptor);
+                hand_over(&mut groups, sock);
             }
-            Err(e) if shortage.hit("accept failed", e) => {
-                // Out of descriptors or memory: let connections close first.
-                drop(acceptor);
-                match wait_any(&[stop], Some(BACKOFF), false) {
-                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
-                    Ok(_) => {}
-                    Err(e) => break Err(e).context("wait failed"),
-                }
-            }
-            Err(e) => eprintln!("accept failed: {e}"),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
         }
     };
     drop(listener);

@@ -11,7 +11,7 @@ mod routine;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use overlapped::{Event, Socket, WsaError};
+use overlapped::{Accept, Event, Kind, Overlapped, Socket, WaitOutcome, WsaError, wait_any};
 
 use crate::args::{Model, ServeArgs};
 
@@ -53,6 +53,75 @@ impl Shortage {
     fn over(&mut self) {
         if let Some(e) = self.current.take() {
             eprintln!("accepting again after {e}");
+        }
+    }
+}
+
+/// The accepting loop of the event and routine models: an `AcceptEx`-style accept bound
+/// to `ov` (whose event is `accept_ev`), waited for together with `stop`. Returns the
+/// next connection, or `None` once `stop` is set. A shortage of descriptors or memory
+/// (creating the accepting socket, the post, which tries the accept at once, or the
+/// completion) is waited out for [`BACKOFF`] and retried, said once per shortage.
+/// `alertable`: the waits run the thread's completion routines (the routine model's
+/// connections live in them) and go on waiting after they ran.
+fn accept_next(
+    listener: &Socket,
+    ov: &Overlapped,
+    accept_ev: &Event,
+    stop: &Event,
+    alertable: bool,
+    shortage: &mut Shortage,
+) -> anyhow::Result<Option<Socket>> {
+    // Waits out a shortage; true when stopping.
+    let back_off = || -> anyhow::Result<bool> {
+        match wait_any(&[stop], Some(BACKOFF), alertable).context("wait failed")? {
+            WaitOutcome::Signaled(_) => Ok(true),
+            _ => Ok(false),
+        }
+    };
+    loop {
+        let acceptor = match Socket::new(listener.family(), Kind::Stream) {
+            Ok(s) => s,
+            Err(e) if shortage.hit("cannot create the accepting socket", e) => {
+                if back_off()? {
+                    return Ok(None);
+                }
+                continue;
+            }
+            Err(e) => return Err(e).context("cannot create the accepting socket"),
+        };
+        let posted = match Accept::new(listener, &acceptor).post(ov) {
+            Ok(p) => p,
+            Err(e) if shortage.hit("AcceptEx failed", e) => {
+                drop(acceptor);
+                if back_off()? {
+                    return Ok(None);
+                }
+                continue;
+            }
+            Err(e) => return Err(e).context("AcceptEx failed"),
+        };
+        let outcome = loop {
+            match wait_any(&[accept_ev, stop], None, alertable).context("wait failed")? {
+                WaitOutcome::IoCompletion => {}
+                other => break other,
+            }
+        };
+        if outcome != WaitOutcome::Signaled(0) {
+            return Ok(None);
+        }
+        match posted.wait().0 {
+            Ok(_) => {
+                shortage.over();
+                return Ok(Some(acceptor));
+            }
+            Err(e) if shortage.hit("accept failed", e) => {
+                drop(acceptor);
+                if back_off()? {
+                    return Ok(None);
+                }
+            }
+            Err(e) => eprintln!("accept failed: {e}"),
         }
     }
 }

@@ -14,13 +14,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
-use overlapped::{
-    Accept, Completion, Event, Kind, Overlapped, Recv, Send, Slice, Socket, WaitOutcome,
-    sleep_alertable, wait_any,
-};
+use overlapped::{Completion, Event, Overlapped, Recv, Send, Slice, Socket, sleep_alertable};
 
-use super::{BACKOFF, BUF_SIZE, Shortage};
+use super::{BUF_SIZE, Shortage, accept_next};
 
 /// How long stopping waits for the aborted operations' routines.
 const DRAIN: Duration = Duration::from_secs(2);
@@ -57,67 +53,22 @@ pub(super) fn serve(listener: Socket, stop: &Event) -> anyhow::Result<u64> {
     let mut accepted = 0;
     let mut shortage = Shortage::default();
     let result = loop {
-        let acceptor = match Socket::new(listener.family(), Kind::Stream) {
-            Ok(s) => s,
-            Err(e) if shortage.hit("cannot create the accepting socket", e) => {
-                // Alertable: the connections' routines keep running (and closing).
-                match wait_any(&[stop], Some(BACKOFF), true) {
-                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
-                    Ok(_) => continue,
-                    Err(e) => break Err(e).context("wait failed"),
-                }
-            }
-            Err(e) => break Err(e).context("cannot create the accepting socket"),
-        };
-        let posted = match Accept::new(&listener, &acceptor).post(&ov) {
-            Ok(p) => p,
-            // The post tries the accept at once, so a shortage can refuse it here too.
-            Err(e) if shortage.hit("AcceptEx failed", e) => {
-                drop(acceptor);
-                match wait_any(&[stop], Some(BACKOFF), true) {
-                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
-                    Ok(_) => continue,
-                    Err(e) => break Err(e).context("wait failed"),
-                }
-            }
-            Err(e) => break Err(e).context("AcceptEx failed"),
-        };
-        // Alertable: the connections' routines run in here.
-        let outcome = loop {
-            match wait_any(&[&accept_ev, stop], None, true) {
-                Ok(WaitOutcome::IoCompletion) => {}
-                other => break other,
-            }
-        };
-        match outcome {
-            Ok(WaitOutcome::Signaled(0)) => {}
-            Ok(_) => break Ok(()),
-            Err(e) => break Err(e).context("wait failed"),
-        }
-        let (result, _addresses) = posted.wait();
-        match result {
-            Ok(_) => {
-                shortage.over();
+        // Alertable: the connections' routines run in the accept's waits.
+        match accept_next(&listener, &ov, &accept_ev, stop, true, &mut shortage) {
+            Ok(Some(sock)) => {
                 accepted += 1;
                 live.set(live.get() + 1);
                 let conn = Rc::new(Conn {
                     id: accepted,
-                    sock: acceptor,
+                    sock,
                     ov: Overlapped::new(),
                     live: Rc::clone(&live),
                 });
                 registry.borrow_mut().insert(conn.id, Rc::clone(&conn));
                 post_recv(conn, &registry, vec![0u8; BUF_SIZE]);
             }
-            Err(e) if shortage.hit("accept failed", e) => {
-                drop(acceptor);
-                match wait_any(&[stop], Some(BACKOFF), true) {
-                    Ok(WaitOutcome::Signaled(_)) => break Ok(()),
-                    Ok(_) => {}
-                    Err(e) => break Err(e).context("wait failed"),
-                }
-            }
-            Err(e) => eprintln!("accept failed: {e}"),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
         }
     };
     drop(listener);
