@@ -2,7 +2,7 @@
 //! `WSAWaitForMultipleEvents` takes at most 64 events, so connections are served in
 //! groups of up to [`GROUP_SIZE`], one thread per group.
 //!
-//! - The **acceptor** (the calling thread) posts an `AcceptEx`-style [`Accept`] bound to
+//! - The **acceptor** (the calling thread) posts an `AcceptEx`-style [`Accept`](overlapped::Accept) bound to
 //!   its event and waits on `[accept event, stop event]`. Each new connection goes to the
 //!   first group with room (through the group's inbox, then its wake-up event); when all
 //!   groups are full it starts a new group thread.
