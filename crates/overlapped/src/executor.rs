@@ -35,17 +35,13 @@
 //!
 //! # Compatibility
 //! The library's futures run inside a tokio runtime (current-thread or multi-thread)
-//! as they are: their wakers are called from whichever thread completes the operation,
-//! and nothing in them needs this module. The `tokio` cargo feature only adds tokio as
-//! a dependency (the tests run the same echo server under both flavours); it does **not**
-//! register the engine with tokio's reactor. The engine's descriptor is pollable (the
-//! io_uring descriptor is readable while completions wait; the poll backend's is an
-//! epoll set), so a tokio task could reap on readiness, but the engine would still
-//! need its reaper thread: it is what delivers completions when no thread drives
-//! (a tokio worker busy in user code included), so such a task would add a second
-//! wake-up per completion rather than remove one. Completions therefore reach a tokio
-//! application through the engine's own threads, a thread hop per completion, unless
-//! the application also blocks in the library's waits (or [`block_on`]).
+//! as they are: their wakers may be called from any thread, and nothing in them needs
+//! this module. With the `tokio` cargo feature, the engine is also registered with the
+//! runtime's reactor the first time a future waits in it, so that completions are
+//! reaped on a tokio worker instead of the engine's background reaper thread (no thread
+//! hop per completion); see `overlapped::tokio_driver` (built with that feature) for how
+//! and what it changes. Without the feature, completions reach a tokio application
+//! through the background reaper.
 
 //! # Examples
 //! ```no_run

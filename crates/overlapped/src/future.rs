@@ -288,7 +288,11 @@ impl<T> Future for OpFuture<T> {
             State::Failed(_) => None,
             State::Started { slot, .. } => match slot.poll(cx) {
                 Poll::Ready(c) => Some(c),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    #[cfg(feature = "tokio")]
+                    crate::tokio_driver::on_wait();
+                    return Poll::Pending;
+                }
             },
             State::Finished => panic!("OpFuture polled after completion"),
         };

@@ -110,4 +110,6 @@ pub mod executor;
 #[cfg(all(test, loom))]
 mod executor_loom;
 pub mod future;
+#[cfg(feature = "tokio")]
+pub mod tokio_driver;
 pub use future::{OpFuture, OpResult};

@@ -814,6 +814,33 @@ impl Engine {
         }
     }
 
+    /// Reaps what is ready without blocking, for a driver outside the engine (tokio's
+    /// reactor, see `crate::tokio_driver`), which calls this when the ring's descriptor
+    /// reports readiness. `external`: that driver is registered and will call again on
+    /// the next readiness, so the background reaper's notifications are turned off (an
+    /// application thread that drives turns them on again when it leaves, so they are
+    /// off only between this driver's reaps); `false` when it unregisters, which turns
+    /// them on and reaps once more what arrived while they were off. Returns how many
+    /// results were delivered, or `None` if another thread holds the driver token (that
+    /// thread reaps, and turns the notifications on when it leaves).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn reap_ready(&self, external: bool) -> Option<usize> {
+        let driver = self.ring.try_drive()?;
+        let mut n = self.reap(&driver);
+        driver.set_reaper_notify(!external);
+        n += self.reap(&driver);
+        drop(driver);
+        self.hand_off();
+        Some(n)
+    }
+
+    /// The ring's descriptor (or the poll backend's epoll set): readable while results
+    /// wait to be reaped.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn ring_fd(&self) -> RawFd {
+        self.ring.raw_fd()
+    }
+
     fn reaper_loop(&self) {
         loop {
             self.ring.wait_for_reaper_work();
