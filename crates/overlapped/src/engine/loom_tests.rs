@@ -159,3 +159,186 @@ fn loom_routine_queued_before_the_record_shows_completion() {
         t.join().unwrap();
     });
 }
+
+/// The ring of the driver-handoff model: the token, the completion queue the "kernel"
+/// thread fills, the background reaper's notification switch, and a driver's wait.
+mod model_ring {
+    use std::collections::VecDeque;
+    use std::time::Instant;
+
+    use crate::engine::wait::{Drive, Drivers, Waiter};
+    use crate::sync::{Arc, AtomicBool, Condvar, Mutex, MutexGuard, Ordering};
+
+    #[derive(Default)]
+    struct State {
+        /// Results the kernel posted and nobody reaped: the index of the waiter each
+        /// one completes.
+        results: VecDeque<usize>,
+        /// The reaper's notifications are on (the eventfd is enabled).
+        reaper_notify: bool,
+        /// The reaper's eventfd was written and not read.
+        reaper_signal: bool,
+        /// The model is over: the reaper returns.
+        shutdown: bool,
+    }
+
+    pub(super) struct Ring {
+        token: Mutex<()>,
+        state: Mutex<State>,
+        /// A driver blocked in `wait`.
+        driver_cv: Condvar,
+        /// The background reaper blocked on its eventfd.
+        reaper_cv: Condvar,
+        pub(super) drivers: Drivers,
+        /// Each waiting thread's waiter and whether its operation completed.
+        pub(super) waiters: Vec<(Arc<Waiter>, AtomicBool)>,
+    }
+
+    impl Ring {
+        pub(super) fn new(threads: usize) -> Self {
+            Self {
+                token: Mutex::new(()),
+                state: Mutex::new(State {
+                    reaper_notify: true,
+                    ..State::default()
+                }),
+                driver_cv: Condvar::default(),
+                reaper_cv: Condvar::default(),
+                drivers: Drivers::default(),
+                waiters: (0..threads)
+                    .map(|_| (Waiter::new(), AtomicBool::new(false)))
+                    .collect(),
+            }
+        }
+
+        /// The kernel posts waiter `i`'s result.
+        pub(super) fn complete(&self, i: usize) {
+            let mut s = self.state.lock();
+            s.results.push_back(i);
+            if s.reaper_notify {
+                s.reaper_signal = true;
+                self.reaper_cv.notify_one();
+            }
+            self.driver_cv.notify_one();
+        }
+
+        /// What a thread waiting for its operation does (the waits' protocol).
+        pub(super) fn wait_for(&self, i: usize) {
+            let (w, done) = &self.waiters[i];
+            loop {
+                w.prepare();
+                if done.load(Ordering::SeqCst) {
+                    return;
+                }
+                self.drivers.block(self, w, None);
+            }
+        }
+
+        /// The background reaper, until `stop`.
+        pub(super) fn reaper(&self) {
+            loop {
+                {
+                    let mut s = self.state.lock();
+                    while !s.reaper_signal && !s.shutdown {
+                        s = self.reaper_cv.wait(s);
+                    }
+                    if !s.reaper_signal {
+                        return;
+                    }
+                    s.reaper_signal = false;
+                }
+                let token = self.token.lock();
+                self.reap(&token);
+                drop(token);
+                self.drivers.hand_off();
+            }
+        }
+
+        /// Ends the model: the reaper returns once nothing signals it any more.
+        pub(super) fn stop(&self) {
+            self.state.lock().shutdown = true;
+            self.reaper_cv.notify_one();
+        }
+    }
+
+    impl Drive for Ring {
+        type Token<'a> = MutexGuard<'a, ()>;
+
+        fn try_drive(&self) -> Option<MutexGuard<'_, ()>> {
+            self.token.try_lock()
+        }
+        fn reap(&self, _token: &MutexGuard<'_, ()>) -> usize {
+            let ready: Vec<usize> = self.state.lock().results.drain(..).collect();
+            for &i in &ready {
+                self.drivers.reaped();
+                let (w, done) = &self.waiters[i];
+                done.store(true, Ordering::SeqCst);
+                w.notify();
+            }
+            ready.len()
+        }
+        fn wait(&self, _token: &MutexGuard<'_, ()>, _deadline: Option<Instant>) {
+            let mut s = self.state.lock();
+            while s.results.is_empty() {
+                s = self.driver_cv.wait(s);
+            }
+        }
+        fn set_reaper_notify(&self, _token: &MutexGuard<'_, ()>, on: bool) {
+            // Like the eventfd: turning it on signals nothing already posted (the
+            // driver reaps once more after it).
+            self.state.lock().reaper_notify = on;
+        }
+    }
+}
+
+/// The driving-thread handoff: two threads wait for their own operations while a third
+/// (the kernel) completes them and a third operation nobody waits for, and the
+/// background reaper runs. Whoever drives reaps for
+/// both; the other parks and is handed the token when the driver leaves; the reaper
+/// reaps only while nobody drives. In every interleaving both waits return (loom
+/// reports a deadlock otherwise: a lost wake-up or a stranded result) and every result
+/// is reaped, the unwaited one too.
+#[test]
+fn loom_driver_handoff() {
+    let mut builder = loom::model::Builder::new();
+    // Bounded preemptions keep the five-party model tractable; the bound is the one
+    // tokio uses for its scheduler models.
+    builder.preemption_bound = Some(3);
+    builder.check(|| {
+        // Operations 0 and 1 have a waiting thread each; 2 has none (a callback-mode
+        // operation): its result must be reaped all the same.
+        let ring = Arc::new(model_ring::Ring::new(3));
+        for _ in 0..3 {
+            ring.drivers.armed();
+        }
+        let reaper = {
+            let r = Arc::clone(&ring);
+            loom::thread::spawn(move || r.reaper())
+        };
+        let other = {
+            let r = Arc::clone(&ring);
+            loom::thread::spawn(move || r.wait_for(1))
+        };
+        let kernel = {
+            let r = Arc::clone(&ring);
+            loom::thread::spawn(move || {
+                r.complete(1);
+                r.complete(0);
+                r.complete(2);
+            })
+        };
+        ring.wait_for(0);
+        other.join().unwrap();
+        kernel.join().unwrap();
+        ring.stop();
+        reaper.join().unwrap();
+        // Every result reaped once: the last one, posted when nobody waits, by the
+        // background reaper unless a driver took it.
+        for (i, (_, done)) in ring.waiters.iter().enumerate() {
+            assert!(
+                done.load(crate::sync::Ordering::SeqCst),
+                "result {i} stranded"
+            );
+        }
+    });
+}

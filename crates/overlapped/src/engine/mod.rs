@@ -50,7 +50,7 @@ use std::time::Instant;
 
 use crate::error::{NtStatus, WsaError};
 use crate::overlapped::{Overlapped, Transfer};
-use crate::sync::{Arc, AtomicBool, AtomicI32, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicI32, Mutex, MutexGuard, Ordering};
 use crate::sys::{self, Ring};
 use op::{Notify, OpDesc, OpDyn, OpRecord, Outcome, QueueKind, Step, cancel};
 use wait::Waiter;
@@ -215,11 +215,8 @@ pub(crate) struct Engine {
     /// How the backend was chosen (for [`probe`]).
     selection: sys::Selection,
     inflight: Mutex<Inflight>,
-    /// Threads parked in a wait while another thread drives: one is woken to take over
-    /// the driver token when its holder leaves.
-    idle: Mutex<VecDeque<Arc<Waiter>>>,
-    /// Operations armed in the kernel and not yet reaped.
-    in_kernel: AtomicUsize,
+    /// Who drives the ring while threads wait (leader/follower).
+    drivers: wait::Drivers,
 }
 
 static ENGINE: OnceLock<Result<Engine, WsaError>> = OnceLock::new();
@@ -238,8 +235,7 @@ pub(crate) fn get() -> Result<&'static Engine, WsaError> {
                 ring,
                 selection,
                 inflight: Mutex::default(),
-                idle: Mutex::default(),
-                in_kernel: AtomicUsize::new(0),
+                drivers: wait::Drivers::default(),
             })
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::InvalidInput => WsaError::WSAEINVAL,
@@ -462,7 +458,7 @@ impl Engine {
         let user_data = self.inflight.lock().insert(Arc::clone(&head));
         head.core().user_data.store(user_data, Ordering::Release);
         head.core().armed.store(true, Ordering::Release);
-        self.in_kernel.fetch_add(1, Ordering::SeqCst);
+        self.drivers.armed();
         // SAFETY: `sysop` points into `head`'s description, which the in-flight table
         // now keeps alive (and in place, inside its Arc) until the result is reaped.
         match unsafe { self.ring.push(&sysop, user_data) } {
@@ -472,7 +468,7 @@ impl Engine {
             }
             Err(e) => {
                 self.inflight.lock().remove(user_data);
-                self.in_kernel.fetch_sub(1, Ordering::SeqCst);
+                self.drivers.reaped();
                 head.core().armed.store(false, Ordering::Release);
                 Err(Outcome::errno(sys::net::errno_of(&e)))
             }
@@ -573,7 +569,7 @@ impl Engine {
         let Some(op) = self.inflight.lock().remove(user_data) else {
             return;
         };
-        self.in_kernel.fetch_sub(1, Ordering::SeqCst);
+        self.drivers.reaped();
         op.core().armed.store(false, Ordering::Release);
         let sock = Arc::clone(&*op.core().sock.lock());
         let mut q = sock.queue(op.queue()).lock();
@@ -776,42 +772,11 @@ impl Engine {
     }
 
     fn block(&self, w: &Arc<Waiter>, deadline: Option<Instant>) {
-        if self.in_kernel.load(Ordering::SeqCst) > 0
-            && let Some(driver) = self.ring.try_drive()
-        {
-            w.driving.store(true, Ordering::SeqCst);
-            driver.set_reaper_notify(false);
-            if !w.is_notified() && self.reap(&driver) == 0 && !w.is_notified() {
-                driver.wait(deadline);
-            }
-            w.driving.store(false, Ordering::SeqCst);
-            self.reap(&driver);
-            driver.set_reaper_notify(true);
-            self.reap(&driver);
-            drop(driver);
-            self.hand_off();
-            return;
-        }
-        self.idle.lock().push_back(Arc::clone(w));
-        w.park(deadline);
-        let mut idle = self.idle.lock();
-        if let Some(i) = idle.iter().position(|x| Arc::ptr_eq(x, w)) {
-            idle.remove(i);
-        }
+        self.drivers.block(self, w, deadline);
     }
 
     fn reap(&self, driver: &sys::Driver<'_>) -> usize {
         driver.reap(|user_data, res, _flags| self.on_cqe(user_data, res))
-    }
-
-    /// After the driver token is released: let a parked thread take over driving.
-    fn hand_off(&self) {
-        if self.in_kernel.load(Ordering::SeqCst) == 0 {
-            return;
-        }
-        if let Some(w) = self.idle.lock().front() {
-            w.notify();
-        }
     }
 
     /// Reaps what is ready without blocking, for a driver outside the engine (tokio's
@@ -830,7 +795,7 @@ impl Engine {
         driver.set_reaper_notify(!external);
         n += self.reap(&driver);
         drop(driver);
-        self.hand_off();
+        self.drivers.hand_off();
         Some(n)
     }
 
@@ -847,8 +812,25 @@ impl Engine {
             let driver = self.ring.drive();
             self.reap(&driver);
             drop(driver);
-            self.hand_off();
+            self.drivers.hand_off();
         }
+    }
+}
+
+impl wait::Drive for Engine {
+    type Token<'a> = sys::Driver<'a>;
+
+    fn try_drive(&self) -> Option<sys::Driver<'_>> {
+        self.ring.try_drive()
+    }
+    fn reap(&self, token: &sys::Driver<'_>) -> usize {
+        Engine::reap(self, token)
+    }
+    fn wait(&self, token: &sys::Driver<'_>, deadline: Option<Instant>) {
+        token.wait(deadline);
+    }
+    fn set_reaper_notify(&self, token: &sys::Driver<'_>, on: bool) {
+        token.set_reaper_notify(on);
     }
 }
 
