@@ -236,7 +236,8 @@ impl<T: std::marker::Send + 'static> OpFuture<T> {
         }
         let slot = Arc::new(Slot::new());
         let target = Arc::clone(&slot);
-        let posted = crate::ops::post_with_callback(&sock, &ov, desc, move |c| target.complete(c));
+        let posted =
+            crate::ops::post_with_callback(&sock, &ov, desc, move |c| target.complete(c), false);
         match posted {
             Ok(status) => Self {
                 state: State::Started {

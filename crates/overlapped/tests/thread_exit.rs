@@ -281,3 +281,56 @@ fn a_callback_operation_belongs_to_no_thread_and_survives_its_posters_exit() {
     assert_eq!(r, Ok(Transfer { bytes: 2, flags: 0 }));
     assert_eq!(&buf[..2], b"cb");
 }
+
+/// Posts a receive with a thread-owned callback from a thread that then exits; the
+/// callback's result and buffer arrive on the returned channel.
+fn thread_callback_recv_from_exiting_thread(
+    sock: &Socket,
+    ov: &Overlapped,
+) -> std::sync::mpsc::Receiver<(Result<Transfer, WsaError>, Vec<u8>)> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::scope(|s| {
+        s.spawn(|| {
+            let st = Recv::new(sock, vec![0u8; 8])
+                .post_with_thread_callback(ov, move |c| {
+                    let _ = tx.send((c.result, c.output));
+                })
+                .unwrap();
+            assert_eq!(st, Status::Pending);
+        });
+    });
+    rx
+}
+
+#[test]
+fn a_thread_callback_operation_is_cancelled_when_its_poster_exits() {
+    let (client, server) = util::tcp_pair();
+    let (ev, ov) = ev_ov();
+    let rx = thread_callback_recv_from_exiting_thread(&server, &ov);
+    let (r, buf) = rx.recv_timeout(LONG).expect("the callback ran");
+    assert_eq!(r, Err(WsaError::WSA_OPERATION_ABORTED));
+    assert_eq!(buf.len(), 8, "the buffer comes back");
+    assert_signalled(&ev);
+    assert_eq!(ov.result(false), Err(WsaError::WSA_OPERATION_ABORTED));
+    // The aborted receive took nothing: the next one gets the data.
+    let (ev2, ov2) = ev_ov();
+    let p = Recv::new(&server, vec![0u8; 8]).post(&ov2).unwrap();
+    client.send(b"next").unwrap();
+    assert_signalled(&ev2);
+    assert_eq!(p.wait().0, Ok(Transfer { bytes: 4, flags: 0 }));
+}
+
+#[test]
+fn a_thread_callback_operation_on_a_port_socket_survives_its_posters_exit() {
+    let (client, server) = util::tcp_pair();
+    let port = CompletionPort::new(0);
+    port.associate(&server, 5).unwrap();
+    let ov = Overlapped::new();
+    let rx = thread_callback_recv_from_exiting_thread(&server, &ov);
+    thread::sleep(PENDING_FOR);
+    assert!(!ov.is_complete(), "not cancelled by the thread's exit");
+    client.send(b"kept").unwrap();
+    let (r, buf) = rx.recv_timeout(LONG).expect("the callback ran");
+    assert_eq!(r, Ok(Transfer { bytes: 4, flags: 0 }));
+    assert_eq!(&buf[..4], b"kept");
+}

@@ -30,8 +30,9 @@
 //! An operation still pending when the thread that posted it exits is cancelled (it
 //! completes with `WSA_OPERATION_ABORTED`; its event is set; its routine is dropped with
 //! the thread), unless its socket is associated with a completion port (semantics 1.4).
-//! This applies to operations posted with `post` or `post_with_routine`; a
-//! `post_with_callback` operation belongs to no thread and is never cancelled this way.
+//! This applies to operations posted with `post`, `post_with_routine` or
+//! `post_with_thread_callback`; a `post_with_callback` operation (and a future's)
+//! belongs to no thread and is never cancelled this way.
 //! A thread-local list of the thread's pending operations does this in its destructor.
 //! io_uring also cancels a request with `ECANCELED` when the thread that *submitted* it
 //! exits, which may be any thread that reaped and re-armed it; nobody asked for that
@@ -338,9 +339,9 @@ impl Engine {
             }
             return Err(WsaError::WSAEINVAL);
         }
-        // Callback-mode operations belong to no thread (the C ABI and the library's own
-        // readiness waits post them, often from whichever thread ran a callback): the
-        // thread-exit cancel applies to `post` and `post_with_routine` only.
+        // Callback-mode operations belong to no thread here (futures and the library's
+        // own readiness waits post them, often from whichever thread ran a callback);
+        // `post_with_thread_callback` registers its operation with the thread itself.
         let tied_to_thread = !matches!(notify, Notify::Callback(_));
         let started = self.start_inner(sock, ov, desc, notify);
         if tied_to_thread && let Ok(Started::Pending(rec)) = &started {

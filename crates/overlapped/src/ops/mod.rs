@@ -175,11 +175,14 @@ pub(crate) fn post_with_routine<D: OpDesc>(
 }
 
 /// Posts `desc` on `sock` with its result going to `callback` on the completing thread.
+/// `owned`: the operation belongs to the posting thread (cancelled when it exits unless
+/// the socket is associated with a port), as `post` and `post_with_routine` are.
 pub(crate) fn post_with_callback<D: OpDesc>(
     sock: &Arc<SocketState>,
     ov: &Overlapped,
     desc: D,
     callback: impl FnOnce(Completion<D::Output>) + std::marker::Send + 'static,
+    owned: bool,
 ) -> Result<Status, WsaError> {
     let engine = engine::get()?;
     let notify = engine::op::Notify::Callback(crate::sync::Mutex::new(Some(
@@ -187,7 +190,13 @@ pub(crate) fn post_with_callback<D: OpDesc>(
     )));
     Ok(match engine.start(sock, ov, desc, notify)? {
         Started::Immediate(t, _) => Status::Immediate(t),
-        Started::Pending(_) => Status::Pending,
+        Started::Pending(rec) => {
+            if owned {
+                let op: Arc<dyn engine::op::OpDyn> = rec;
+                engine::op::register_issued(&op);
+            }
+            Status::Pending
+        }
     })
 }
 
@@ -238,7 +247,25 @@ macro_rules! posting_methods {
             callback: impl FnOnce($crate::Completion<$output>) + std::marker::Send + 'static,
         ) -> Result<$crate::ops::Status, $crate::WsaError> {
             let (sock, desc) = self.into_desc()?;
-            $crate::ops::post_with_callback(&sock, ov, desc, callback)
+            $crate::ops::post_with_callback(&sock, ov, desc, callback, false)
+        }
+
+        /// As [`post_with_callback`](Self::post_with_callback), but the operation belongs
+        /// to the posting thread, as one posted with [`post`](Self::post) does: if it is
+        /// still pending when that thread exits, it is cancelled (and its callback runs
+        /// with `WSA_OPERATION_ABORTED`), unless the socket is associated with a
+        /// completion port (semantics 1.4). This is what a Winsock program's event-mode
+        /// operations get through the C ABI.
+        ///
+        /// # Errors
+        /// As [`post`](Self::post); the callback is dropped unrun.
+        pub fn post_with_thread_callback(
+            self,
+            ov: &$crate::Overlapped,
+            callback: impl FnOnce($crate::Completion<$output>) + std::marker::Send + 'static,
+        ) -> Result<$crate::ops::Status, $crate::WsaError> {
+            let (sock, desc) = self.into_desc()?;
+            $crate::ops::post_with_callback(&sock, ov, desc, callback, true)
         }
 
         /// The socket and the description, for the futures (`crate::future`).
