@@ -158,9 +158,11 @@ pub unsafe extern "C" fn WSACloseEvent(h: HANDLE) -> BOOL {
     })
 }
 
-/// `BOOL CloseHandle(HANDLE)`: closes an event, or a socket (as `closesocket`).
+/// `BOOL CloseHandle(HANDLE)`: closes an event, a socket (as `closesocket`), a
+/// completion port (threads waiting on it return `ERROR_ABANDONED_WAIT_0`, queued packets
+/// are dropped) or a thread handle (the thread keeps running).
 ///
-/// Parameters: an event or socket handle.
+/// Parameters: an event, socket, completion port or thread handle.
 /// Returns: TRUE, or FALSE with `ERROR_INVALID_HANDLE`.
 /// Memory and lifetimes: the handle value is invalid afterwards (and may be reused).
 ///
@@ -177,16 +179,27 @@ pub unsafe extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
                 unsafe { crate::sockets::closesocket(h as SOCKET) } == 0,
             ))
         }
+        Some(Object::Port(_)) => {
+            crate::iocp::close_port(h as usize);
+            Ok(TRUE)
+        }
+        Some(Object::Thread(_)) => {
+            handles::remove(h as usize);
+            Ok(TRUE)
+        }
         None => Err(win32::ERROR_INVALID_HANDLE),
     })
 }
 
-/// The event a wait on handle `h` waits for: an event, or a socket's signal.
+/// The event a wait on handle `h` waits for: an event, a socket's signal, or a thread's
+/// exit.
 fn waitable(h: usize) -> Result<Event, u32> {
     match handles::get(h) {
         Some(Object::Event(e)) => Ok(e),
         Some(Object::Socket(s)) => Ok(s.signal.clone()),
-        None => Err(err(WsaError::WSA_INVALID_HANDLE)),
+        // Signalled once the thread has exited.
+        Some(Object::Thread(t)) => Ok(t.exited().clone()),
+        Some(Object::Port(_)) | None => Err(err(WsaError::WSA_INVALID_HANDLE)),
     }
 }
 
@@ -292,7 +305,7 @@ pub unsafe extern "C" fn WaitForMultipleObjects(
 
 /// `DWORD WaitForSingleObjectEx(HANDLE hHandle, DWORD dwMilliseconds, BOOL bAlertable)`.
 ///
-/// Parameters: an event or socket handle, a timeout in ms, `bAlertable`.
+/// Parameters: an event, socket or thread handle, a timeout in ms, `bAlertable`.
 /// Returns: `WAIT_OBJECT_0`, `WAIT_IO_COMPLETION`, `WAIT_TIMEOUT` or `WAIT_FAILED`.
 /// Memory and lifetimes: nothing is kept.
 ///
@@ -307,7 +320,7 @@ pub unsafe extern "C" fn WaitForSingleObjectEx(h: HANDLE, ms: DWORD, alertable: 
 
 /// `DWORD WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)`.
 ///
-/// Parameters: an event or socket handle, a timeout in ms.
+/// Parameters: an event, socket or thread handle, a timeout in ms.
 /// Returns: `WAIT_OBJECT_0`, `WAIT_TIMEOUT` or `WAIT_FAILED`.
 /// Memory and lifetimes: nothing is kept.
 ///
@@ -438,7 +451,8 @@ fn arm(entry: &Arc<SockEntry>) {
         )
     };
     let weak: Weak<SockEntry> = Arc::downgrade(entry);
-    let ov = Overlapped::new();
+    // Internal: never a completion packet, even on a socket associated with a port.
+    let ov = Overlapped::with_event_no_port(&Event::new_manual());
     ARM_DEPTH.with(|d| d.set(d.get() + 1));
     let posted = WaitReady::new(&entry.sock, interest).post_with_callback(&ov, move |c| {
         if let Some(entry) = weak.upgrade() {

@@ -1,9 +1,9 @@
 //! The handle table, the thread's last error, `WSAStartup` state, and the checked
 //! boundary every exported function goes through.
 //!
-//! Sockets and event objects share one table, as they share one handle space on
-//! Windows: passing an event where a socket is expected gives `WSAENOTSOCK`, and the
-//! reverse `WSA_INVALID_HANDLE`. Handle values are small multiples of 4 (like Windows
+//! Sockets, event objects, completion ports and threads share one table, as they share
+//! one handle space on Windows: passing an event where a socket is expected gives
+//! `WSAENOTSOCK`, and the reverse `WSA_INVALID_HANDLE` (`ERROR_INVALID_HANDLE`). Handle values are small multiples of 4 (like Windows
 //! handles), never 0 and always below 2^32, because book programs cast them to `DWORD`.
 
 use std::cell::Cell;
@@ -29,6 +29,8 @@ pub(crate) struct SockEntry {
     pub(crate) reuse: std::sync::atomic::AtomicBool,
     /// `SO_EXCLUSIVEADDRUSE`: bind without Linux's `SO_REUSEADDR`.
     pub(crate) exclusive: std::sync::atomic::AtomicBool,
+    /// The completion port association and `SetFileCompletionNotificationModes` state.
+    pub(crate) iocp: crate::iocp::SockIocp,
 }
 
 /// What a handle names.
@@ -36,6 +38,10 @@ pub(crate) struct SockEntry {
 pub(crate) enum Object {
     Socket(Arc<SockEntry>),
     Event(Event),
+    /// A completion port (`CreateIoCompletionPort`).
+    Port(Arc<crate::iocp::PortObj>),
+    /// A thread (`CreateThread`, `_beginthreadex`).
+    Thread(Arc<crate::threads::ThreadObj>),
 }
 
 #[derive(Default)]

@@ -171,6 +171,10 @@ struct Prepared {
     saved_internal: usize,
     /// Event mode: how the completion reaches the C structure.
     publish: Option<Publish>,
+    /// Registered with the completion port layer (event mode, no low-bit `hEvent`).
+    expects_packet: bool,
+    /// `FILE_SKIP_COMPLETION_PORT_ON_SUCCESS` was set when the post began.
+    skip_on_success: bool,
 }
 
 /// Binds a library record to the C `WSAOVERLAPPED` for one post and marks the C
@@ -189,7 +193,14 @@ unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: Mode) -> Resul
     let h_event = unsafe { (*c_ov).hEvent };
     // SAFETY: as above.
     let saved_internal = unsafe { internal(c_ov) }.load(Ordering::Acquire);
-    let ov = Overlapped::new();
+    // hEvent's low bit: no completion packet. The record's own event is a private one:
+    // the C event is set by the publishing callback, after the outputs are written.
+    let no_port = matches!(mode, Mode::Event) && (h_event as usize) & 1 != 0;
+    let ov = if no_port {
+        Overlapped::with_event_no_port(&Event::new_manual())
+    } else {
+        Overlapped::new()
+    };
     let publish = match mode {
         // With a routine, hEvent is ignored and free for the application's use.
         Mode::Routine(_) => {
@@ -200,7 +211,12 @@ unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: Mode) -> Resul
         }
         Mode::Event => {
             let event = if h_event.is_null() {
-                entry.signal.clone()
+                if entry.iocp.skips_set_event() {
+                    // FILE_SKIP_SET_EVENT_ON_HANDLE: the socket handle is not signalled.
+                    Event::new_manual()
+                } else {
+                    entry.signal.clone()
+                }
             } else {
                 // The low bit only tells completion ports to skip the packet.
                 handles::event((h_event as usize) & !1)?
@@ -220,11 +236,20 @@ unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: Mode) -> Resul
             })
         }
     };
+    let ov = Arc::new(ov);
+    // A packet may be dequeued by another thread before the post even returns: the
+    // completion port layer learns the C structure of this record now.
+    let expects_packet = publish.is_some() && !no_port;
+    if expects_packet {
+        crate::iocp::expect(entry, &ov, key);
+    }
     Ok(Prepared {
-        ov: Arc::new(ov),
+        ov,
         c_ov,
         saved_internal,
         publish,
+        expects_packet,
+        skip_on_success: entry.sock.skips_completion_port_on_success(),
     })
 }
 
@@ -242,8 +267,13 @@ impl Prepared {
         publish.callback(extra)
     }
 
-    /// Records the post (pending or done) so a reuse while pending is refused.
-    fn keep(&self) {
+    /// Records the post (pending, or done during the call when `at_once`) so a reuse
+    /// while pending is refused.
+    fn keep(&self, at_once: bool) {
+        if at_once && self.expects_packet && self.skip_on_success && self.ov.status().is_success() {
+            // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: no packet comes for this one.
+            crate::iocp::forget(&self.ov);
+        }
         let key = self.c_ov as usize;
         let ov = Arc::clone(&self.ov);
         let scratch = self.publish.as_ref().map(|p| Arc::clone(&p.scratch));
@@ -259,6 +289,10 @@ impl Prepared {
     /// An immediate failure leaves `Internal` as it was (or `STATUS_PENDING` for
     /// AcceptEx/ConnectEx, which Windows sets at entry).
     fn failed(&self, internal_now: Option<usize>) {
+        // An immediate failure posts no packet.
+        if self.expects_packet {
+            crate::iocp::forget(&self.ov);
+        }
         // SAFETY: valid and aligned (checked by `prepare`); the post failed, so nothing
         // else writes it.
         unsafe { internal(self.c_ov) }.store(
@@ -278,7 +312,7 @@ fn finish(
 ) -> Result<i32, u32> {
     match r {
         Ok(Status::Immediate(t)) => {
-            p.keep();
+            p.keep(true);
             // SAFETY: a null or valid count pointer (the contract).
             unsafe { write_count(count, t.bytes) };
             if !flags.is_null() {
@@ -293,7 +327,7 @@ fn finish(
             Ok(0)
         }
         Ok(Status::Pending) => {
-            p.keep();
+            p.keep(false);
             Err(err(WsaError::WSA_IO_PENDING))
         }
         Err(e) => {
@@ -374,25 +408,25 @@ fn post_transfer(
             .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, |_| {})),
         (Op::Recv, Mode::Event) => Recv::new(sock, list)
             .flags(flags_in)
-            .post_with_callback(&p.ov, p.callback(|_| {})),
+            .post_with_thread_callback(&p.ov, p.callback(|_| {})),
         (Op::RecvFrom(..), Mode::Routine(r)) => RecvFrom::new(sock, list)
             .flags(flags_in)
             .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, write_from_c)),
         (Op::RecvFrom(..), Mode::Event) => RecvFrom::new(sock, list)
             .flags(flags_in)
-            .post_with_callback(&p.ov, p.callback(write_from_c)),
+            .post_with_thread_callback(&p.ov, p.callback(write_from_c)),
         (Op::Send, Mode::Routine(r)) => Send::new(sock, list)
             .flags(flags_in)
             .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, |_| {})),
         (Op::Send, Mode::Event) => Send::new(sock, list)
             .flags(flags_in)
-            .post_with_callback(&p.ov, p.callback(|_| {})),
+            .post_with_thread_callback(&p.ov, p.callback(|_| {})),
         (Op::SendTo(to), Mode::Routine(r)) => SendTo::new(sock, list, to)
             .flags(flags_in)
             .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, |_| {})),
         (Op::SendTo(to), Mode::Event) => SendTo::new(sock, list, to)
             .flags(flags_in)
-            .post_with_callback(&p.ov, p.callback(|_| {})),
+            .post_with_thread_callback(&p.ov, p.callback(|_| {})),
     }
 }
 
@@ -433,7 +467,7 @@ unsafe fn transfer(
     }
     if !entry.overlapped && matches!(res, Ok(Status::Pending)) {
         // A socket created without WSA_FLAG_OVERLAPPED: the call blocks until done.
-        p.keep();
+        p.keep(false);
         // SAFETY: valid until its completion is observed, which is now.
         let (bytes, status) = unsafe { overlapped_result(c_ov, true) }?;
         return match status.to_wsa() {
@@ -504,7 +538,8 @@ fn sync_transfer(
     if done.is_null() {
         return Err(err(WsaError::WSAEFAULT));
     }
-    let ov = Overlapped::new();
+    // A synchronous call posts no completion packet, even on an associated socket.
+    let ov = Overlapped::with_event_no_port(&Event::new_manual());
     let sock = &entry.sock;
     let timeout = match op {
         Op::Send | Op::SendTo(_) => sock.write_timeout(),
@@ -1037,19 +1072,19 @@ pub unsafe extern "C" fn AcceptEx(
             // SAFETY: the contract: `recv_len` writable bytes until completion.
             let buf = unsafe { RawBuf::new(out, recv_len as usize) };
             op.receive(buf)
-                .post_with_callback(&p.ov, p.callback(|_| {}))
+                .post_with_thread_callback(&p.ov, p.callback(|_| {}))
         } else {
-            op.post_with_callback(&p.ov, p.callback(|_| {}))
+            op.post_with_thread_callback(&p.ov, p.callback(|_| {}))
         };
         match res {
             Ok(Status::Immediate(t)) => {
-                p.keep();
+                p.keep(true);
                 // SAFETY: a null or valid count pointer (the contract).
                 unsafe { write_count(received, t.bytes) };
                 Ok(TRUE)
             }
             Ok(Status::Pending) => {
-                p.keep();
+                p.keep(false);
                 Err(win32::ERROR_IO_PENDING)
             }
             Err(e) => {
@@ -1162,19 +1197,19 @@ pub unsafe extern "C" fn ConnectEx(
             let data = unsafe { RawBuf::new(send_buf, send_len as usize) };
             Connect::new(&e.sock, to)
                 .send(data)
-                .post_with_callback(&p.ov, p.callback(|_| {}))
+                .post_with_thread_callback(&p.ov, p.callback(|_| {}))
         } else {
-            Connect::new(&e.sock, to).post_with_callback(&p.ov, p.callback(|_| {}))
+            Connect::new(&e.sock, to).post_with_thread_callback(&p.ov, p.callback(|_| {}))
         };
         match res {
             Ok(Status::Immediate(t)) => {
-                p.keep();
+                p.keep(true);
                 // SAFETY: a null or valid count pointer (the contract).
                 unsafe { write_count(sent, t.bytes) };
                 Ok(TRUE)
             }
             Ok(Status::Pending) => {
-                p.keep();
+                p.keep(false);
                 Err(win32::ERROR_IO_PENDING)
             }
             Err(e) => {
@@ -1204,11 +1239,11 @@ unsafe fn notify_done(
             .post_with_routine(&p.ov, routine_adapter(r, ov, |_| {})),
         None => Ioctl::Done
             .on(&entry.sock)
-            .post_with_callback(&p.ov, p.callback(|_| {})),
+            .post_with_thread_callback(&p.ov, p.callback(|_| {})),
     };
     match res {
-        Ok(_) => {
-            p.keep();
+        Ok(st) => {
+            p.keep(matches!(st, Status::Immediate(_)));
             Ok(())
         }
         Err(e) => {
@@ -1610,11 +1645,11 @@ pub unsafe extern "C" fn WSAIoctl(
                 .post_with_routine(&p.ov, routine_adapter(r, ov, |_| {})),
             None => request
                 .on(&e.sock)
-                .post_with_callback(&p.ov, p.callback(|_| {})),
+                .post_with_thread_callback(&p.ov, p.callback(|_| {})),
         };
         match res {
             Ok(Status::Immediate(_)) => {
-                p.keep();
+                p.keep(true);
                 if !matches!(request, Ioctl::Done) {
                     // SAFETY: a null or valid count pointer (the contract).
                     unsafe { write_count(returned, 0) };

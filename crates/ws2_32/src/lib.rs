@@ -20,7 +20,7 @@
 //!   `WSAStartup` was called (`WSANOTINITIALISED`);
 //! - documents Parameters, Returns, and Memory and lifetimes.
 //!
-//! Sockets and events share one handle table (small values, multiples of 4, below 2^32
+//! Sockets, events, completion ports and threads share one handle table (small values, multiples of 4, below 2^32
 //! because book programs cast a `SOCKET` to `DWORD`).
 //!
 //! # Symbol names
@@ -38,9 +38,11 @@
 
 pub mod events;
 pub mod io;
+pub mod iocp;
 pub mod netdb;
 pub mod sockets;
 pub mod startup;
+pub mod threads;
 pub mod types;
 
 mod addr;

@@ -29,6 +29,7 @@ pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
         select: Mutex::new(None),
         reuse: AtomicBool::new(false),
         exclusive: AtomicBool::new(false),
+        iocp: Default::default(),
     };
     handles::insert(Object::Socket(Arc::new(entry)))
 }

@@ -38,6 +38,19 @@ const _: () = assert!(size_of::<OVERLAPPED>() == 32);
 const _: () = assert!(offset_of!(OVERLAPPED, InternalHigh) == 8);
 const _: () = assert!(offset_of!(OVERLAPPED, hEvent) == 24);
 
+/// `OVERLAPPED_ENTRY`: one packet of `GetQueuedCompletionStatusEx`.
+#[repr(C)]
+#[derive(Debug)]
+pub struct OVERLAPPED_ENTRY {
+    pub lpCompletionKey: ULONG_PTR,
+    pub lpOverlapped: *mut OVERLAPPED,
+    pub Internal: ULONG_PTR,
+    pub dwNumberOfBytesTransferred: DWORD,
+}
+const _: () = assert!(size_of::<OVERLAPPED_ENTRY>() == 32);
+const _: () = assert!(offset_of!(OVERLAPPED_ENTRY, lpOverlapped) == 8);
+const _: () = assert!(offset_of!(OVERLAPPED_ENTRY, dwNumberOfBytesTransferred) == 24);
+
 /// `WSABUF`: length first.
 #[repr(C)]
 #[derive(Debug)]
@@ -332,6 +345,9 @@ pub mod c {
 /// Win32 error codes used at the boundary.
 pub mod win32 {
     pub const ERROR_INVALID_HANDLE: u32 = 6;
+    pub const ERROR_NOT_ENOUGH_MEMORY: u32 = 8;
+    pub const ERROR_ABANDONED_WAIT_0: u32 = 735;
+    pub const STILL_ACTIVE: u32 = 259;
     pub const ERROR_INVALID_PARAMETER: u32 = 87;
     pub const ERROR_IO_PENDING: u32 = 997;
     pub const ERROR_NOT_FOUND: u32 = 1168;

@@ -73,3 +73,13 @@ fn datagrams() {
 fn event_select() {
     common::run_c_test("event_select");
 }
+
+/// Completion ports and threads: packets for immediate success (none with
+/// skip-on-success, a low-bit `hEvent` or an immediate failure), hand posts,
+/// `GetQueuedCompletionStatusEx` (alertable too), timeouts, `CloseHandle(port)` waking a
+/// waiter, a routine on an associated socket, AcceptEx to the listener's key, failed
+/// operations, thread handles, ids, exit codes and the thread-exit rule.
+#[test]
+fn completion_ports_and_threads() {
+    common::run_c_test("iocp");
+}

@@ -10,6 +10,8 @@
 #include <mstcpip.h>
 #include <limits.h>
 #include <stdint.h>
+#include <errno.h>
+#include <process.h>
 
 static int n_calls;
 
@@ -322,6 +324,126 @@ static void not_an_event(HANDLE bad, SOCKET s, int waitable, int closable) {
     CHECK_EQ(ov.Internal, 0x1234);
 }
 
+static DWORD WINAPI exit_thread(LPVOID arg) { ExitThread((DWORD)(ULONG_PTR)arg); }
+static unsigned __stdcall endthreadex_thread(void *arg) { _endthreadex((unsigned)(ULONG_PTR)arg); }
+
+/* Completion ports and threads: bad, closed, never-opened and wrong-kind handles, NULL
+ * out-pointers (nothing is dequeued), zero and huge counts, NULL start routines. */
+static void ports_and_threads(SOCKET s, SOCKET other, HANDLE ev) {
+    const HANDLE never = (HANDLE)(ULONG_PTR)0x7ff0, inv = INVALID_HANDLE_VALUE;
+    HANDLE port = CreateIoCompletionPort(inv, NULL, 0, 0xFFFFFFFF);
+    CHECK(port != NULL);
+    HANDLE dead = CreateIoCompletionPort(inv, NULL, 0, 1);
+    CHECK(dead != NULL);
+    RETURNS(CloseHandle(dead), TRUE);
+    FAILS(CloseHandle(dead), FALSE, ERROR_INVALID_HANDLE);
+
+    FAILS(CreateIoCompletionPort(inv, port, 0, 0), NULL, ERROR_INVALID_PARAMETER);
+    FAILS(CreateIoCompletionPort(NULL, port, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort(never, port, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort(ev, port, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort(port, port, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort((HANDLE)s, (HANDLE)other, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort((HANDLE)s, ev, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort((HANDLE)s, dead, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort((HANDLE)s, never, 0, 0), NULL, ERROR_INVALID_HANDLE);
+    RETURNS(CreateIoCompletionPort((HANDLE)s, port, 1, 0), port); /* the failures left it free */
+    FAILS(CreateIoCompletionPort((HANDLE)s, port, 2, 0), NULL, ERROR_INVALID_PARAMETER);
+    FAILS(CreateIoCompletionPort((HANDLE)s, NULL, 2, 0), NULL, ERROR_INVALID_PARAMETER);
+
+    DWORD bytes = 0;
+    ULONG_PTR key = 0;
+    OVERLAPPED *ov = (OVERLAPPED *)0x1;
+    HANDLE bad_ports[] = {NULL, never, inv, dead, ev, (HANDLE)s};
+    for (size_t i = 0; i < sizeof(bad_ports) / sizeof(bad_ports[0]); i++) {
+        ov = (OVERLAPPED *)0x1;
+        FAILS(GetQueuedCompletionStatus(bad_ports[i], &bytes, &key, &ov, 0), FALSE, ERROR_INVALID_HANDLE);
+        CHECK(ov == NULL);
+        OVERLAPPED_ENTRY e[2];
+        ULONG n = 9;
+        FAILS(GetQueuedCompletionStatusEx(bad_ports[i], e, 2, &n, 0, FALSE), FALSE, ERROR_INVALID_HANDLE);
+        CHECK_EQ(n, 0);
+        FAILS(PostQueuedCompletionStatus(bad_ports[i], 1, 2, NULL), FALSE, ERROR_INVALID_HANDLE);
+        if (bad_ports[i] != ev) /* a port is not waitable; sockets and events are */
+            FAILS(WaitForSingleObject(bad_ports[i] == (HANDLE)s ? port : bad_ports[i], 0), WAIT_FAILED, ERROR_INVALID_HANDLE);
+    }
+    /* NULL out-pointers: refused, and the queued packet is not consumed. */
+    RETURNS(PostQueuedCompletionStatus(port, 5, 6, (LPOVERLAPPED)(ULONG_PTR)0x40), TRUE);
+    FAILS(GetQueuedCompletionStatus(port, NULL, &key, &ov, 0), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(GetQueuedCompletionStatus(port, &bytes, NULL, &ov, 0), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(GetQueuedCompletionStatus(port, &bytes, &key, NULL, 0), FALSE, ERROR_INVALID_PARAMETER);
+    OVERLAPPED_ENTRY e[4];
+    ULONG n = 0;
+    FAILS(GetQueuedCompletionStatusEx(port, NULL, 4, &n, 0, FALSE), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(GetQueuedCompletionStatusEx(port, e, 4, NULL, 0, FALSE), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(GetQueuedCompletionStatusEx(port, e, 0, &n, 0, FALSE), FALSE, ERROR_INVALID_PARAMETER);
+    /* A huge count with one packet queued writes one entry. */
+    RETURNS(GetQueuedCompletionStatusEx(port, e, 0xFFFFFFFF, &n, 0, FALSE), TRUE);
+    CHECK_EQ(n, 1);
+    CHECK(e[0].lpOverlapped == (LPOVERLAPPED)(ULONG_PTR)0x40);
+    CHECK_EQ(e[0].lpCompletionKey, 6);
+    FAILS(GetQueuedCompletionStatusEx(port, e, 0xFFFFFFFF, &n, 0, TRUE), FALSE, WAIT_TIMEOUT);
+    ov = (OVERLAPPED *)0x1;
+    FAILS(GetQueuedCompletionStatus(port, &bytes, &key, &ov, 0), FALSE, WAIT_TIMEOUT);
+    CHECK(ov == NULL);
+
+    FAILS(SetFileCompletionNotificationModes(never, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(SetFileCompletionNotificationModes(NULL, 0), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(SetFileCompletionNotificationModes(port, FILE_SKIP_COMPLETION_PORT_ON_SUCCESS), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(SetFileCompletionNotificationModes(ev, FILE_SKIP_SET_EVENT_ON_HANDLE), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(SetFileCompletionNotificationModes((HANDLE)s, 0x4), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(SetFileCompletionNotificationModes((HANDLE)s, 0xFF), FALSE, ERROR_INVALID_PARAMETER);
+    RETURNS(SetFileCompletionNotificationModes((HANDLE)s, 0), TRUE);
+
+    /* Wrong-kind handles for the other families. */
+    FAILS(closesocket((SOCKET)port), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(WSACloseEvent(port), FALSE, WSA_INVALID_HANDLE);
+    FAILS(SetEvent(port), FALSE, ERROR_INVALID_HANDLE);
+
+    /* Threads. */
+    DWORD tid = 0x5555;
+    FAILS(CreateThread(NULL, 0, NULL, NULL, 0, &tid), NULL, ERROR_INVALID_PARAMETER);
+    CHECK_EQ(tid, 0x5555);
+    FAILS(CreateThread(NULL, 0, exit_thread, NULL, 0x80000000, NULL), NULL, ERROR_INVALID_PARAMETER);
+    errno = 0;
+    FAILS(_beginthreadex(NULL, 0, NULL, NULL, 0, NULL), 0, ERROR_INVALID_PARAMETER);
+    CHECK_EQ(errno, EINVAL);
+    HANDLE bad_threads[] = {NULL, never, inv, dead, ev, port, (HANDLE)s};
+    for (size_t i = 0; i < sizeof(bad_threads) / sizeof(bad_threads[0]); i++) {
+        DWORD code = 0x1234;
+        FAILS(GetExitCodeThread(bad_threads[i], &code), FALSE, ERROR_INVALID_HANDLE);
+        CHECK_EQ(code, 0x1234);
+        FAILS(ResumeThread(bad_threads[i]), (DWORD)-1, ERROR_INVALID_HANDLE);
+    }
+    HANDLE t = CreateThread(NULL, 1, exit_thread, (LPVOID)(ULONG_PTR)3, 0, NULL); /* tiny stack: rounded up */
+    CHECK(t != NULL);
+    FAILS(GetExitCodeThread(t, NULL), FALSE, ERROR_INVALID_PARAMETER);
+    RETURNS(WaitForSingleObject(t, 5000), WAIT_OBJECT_0);
+    DWORD code = 0;
+    RETURNS(GetExitCodeThread(t, &code), TRUE);
+    CHECK_EQ(code, 3);
+    FAILS(closesocket((SOCKET)t), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(WSASetEvent(t), FALSE, WSA_INVALID_HANDLE);
+    FAILS(PostQueuedCompletionStatus(t, 0, 0, NULL), FALSE, ERROR_INVALID_HANDLE);
+    RETURNS(CloseHandle(t), TRUE);
+    FAILS(CloseHandle(t), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(WaitForSingleObject(t, 0), WAIT_FAILED, ERROR_INVALID_HANDLE);
+    HANDLE t2 = (HANDLE)_beginthreadex(NULL, 0, endthreadex_thread, (void *)(ULONG_PTR)4, 0, NULL);
+    CHECK(t2 != NULL);
+    HANDLE both[2] = {t2, t2};
+    FAILS(WaitForMultipleObjects(2, both, TRUE, 0), WAIT_FAILED, ERROR_INVALID_PARAMETER); /* duplicates */
+    RETURNS(WaitForMultipleObjects(1, &t2, TRUE, 5000), WAIT_OBJECT_0);
+    RETURNS(GetExitCodeThread(t2, &code), TRUE);
+    CHECK_EQ(code, 4);
+    RETURNS(CloseHandle(t2), TRUE);
+    RETURNS(GetCurrentThreadId() == GetCurrentThreadId() && GetCurrentThreadId() != 0, 1);
+
+    /* Closing the port: later posts and dequeues fail; the socket stays associated. */
+    RETURNS(CloseHandle(port), TRUE);
+    FAILS(PostQueuedCompletionStatus(port, 0, 0, NULL), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(CreateIoCompletionPort((HANDLE)s, NULL, 2, 0), NULL, ERROR_INVALID_PARAMETER);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
 
@@ -343,6 +465,13 @@ int main(void) {
     SOCKET sink = udp_bound(&sink_a);
     HANDLE ev = WSACreateEvent();
     CHECK(ev != NULL);
+    {
+        SOCKET pc, ps;
+        tcp_pair(&pc, &ps);
+        ports_and_threads(ps, pc, ev);
+        RETURNS(closesocket(pc), 0);
+        RETURNS(closesocket(ps), 0);
+    }
     pConnectEx = (LPFN_CONNECTEX)extension(c, (GUID)WSAID_CONNECTEX);
     pDisconnectEx = (LPFN_DISCONNECTEX)extension(c, (GUID)WSAID_DISCONNECTEX);
     pWSARecvMsg = (LPFN_WSARECVMSG)extension(u, (GUID)WSAID_WSARECVMSG);
