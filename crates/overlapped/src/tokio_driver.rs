@@ -103,9 +103,9 @@ pub fn register() -> io::Result<bool> {
     let registration = Registration { engine };
     // Registering inside the runtime's context, so that a runtime without an I/O
     // driver is reported here rather than by a task that fails later. tokio panics
-    // (rather than returning an error) when the runtime has no I/O driver; the panic is
-    // caught here and reported as an error (tokio's panic hook message is printed).
-    let fd = std::panic::catch_unwind(|| {
+    // (rather than returning an error) when the runtime has no I/O driver: the panic is
+    // caught, kept quiet, and reported as an error.
+    let fd = quietly(|| {
         let _enter = handle.enter();
         // SAFETY: the engine lives in a process-wide static and is never torn down,
         // so its descriptor stays open, and names the same ring, for the whole
@@ -128,6 +128,30 @@ pub fn register() -> io::Result<bool> {
     };
     handle.spawn(drive(fd, registration));
     Ok(true)
+}
+
+std::thread_local! {
+    /// This thread is inside [`quietly`].
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without the panic hook's message: the process's hook is
+/// wrapped once so that it stays silent on this thread while `f` runs, and otherwise
+/// does what it did before.
+fn quietly<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> std::thread::Result<R> {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let r = std::panic::catch_unwind(f);
+    QUIET.with(|q| q.set(false));
+    r
 }
 
 /// Whether a tokio runtime drives the engine now.

@@ -41,7 +41,7 @@ Run 'ovl <command> --help' for a command's options.";
 
 /// `ovl serve --help`.
 pub(crate) const SERVE_USAGE: &str = "\
-Usage: ovl serve [--model event|routine|port] [--threads N] [ADDR]
+Usage: ovl serve [--model event|routine|port|async|tokio-async] [--threads N] [ADDR]
 
 Runs an echo server on ADDR (default 127.0.0.1:6000; port 0 picks a free port). It
 prints one line, 'listening on ADDR (...)', naming the bound address, and serves until
@@ -58,7 +58,13 @@ Options:
   --model port        a completion port: worker threads dequeue its packets (any
                       connection on any thread), 16 AcceptEx kept posted on the
                       listener, skip-on-success so immediate completions continue inline
-  -t, --threads N     the port model's worker threads (default 0: one per core)
+  --model async       the library's futures (Accept, Recv, Send awaited) on its built-in
+                      executor: 16 accept tasks keep an AcceptEx posted each, a task per
+                      connection
+  --model tokio-async the same tasks and futures on tokio's multi-thread runtime,
+                      completions reaped by tokio's reactor
+  -t, --threads N     worker threads of the port, async and tokio-async models
+                      (default 0: one per core)
   -h, --help          print this text";
 
 /// `ovl send --help`.
@@ -87,8 +93,9 @@ and memory (when known), and how busy the client itself was. An echo that differ
 from what was sent stops the run with status 1, naming the connection and the offset.
 
 With --compare, each server is started in turn in its own process on 127.0.0.1 and
-driven with the same workload: our 'event' and 'routine' models (ovl serve, with the
-global --backend passed on) and tokio-ct, tokio-mt, epoll and uring-floor. Comma lists
+driven with the same workload: our models event, routine, port, async and tokio-async
+(ovl serve, with the global --backend passed on) and tokio-ct, tokio-mt, epoll and
+uring-floor. Comma lists
 for --connections and --size make a sweep: every combination is measured.
 
 Options:
@@ -102,10 +109,11 @@ Options:
       --server-pid PID       sample this server's CPU and memory (ADDR only)
       --compare              start the servers here and compare them
       --servers LIST         with --compare: which, a comma list (default all:
-                             event,routine,tokio-ct,tokio-mt,epoll,uring-floor)
+                             event,routine,port,async,tokio-async,tokio-ct,
+                             tokio-mt,epoll,uring-floor)
       --quick                a short sweep: connections 1,100, sizes 64,1024,
                              warm-up 0.5 s, 2 s per point (under two minutes for all
-                             six servers); explicit options still win
+                             nine servers); explicit options still win
       --pin                  pin the server to the first usable CPU and the client
                              to the second
       --out DIR              also write DIR/bench.md, DIR/bench.svg, DIR/bench.jsonl
@@ -161,6 +169,10 @@ pub(crate) enum Model {
     Routine,
     /// A completion port dequeued by worker threads.
     Port,
+    /// The library's futures on its built-in executor, a task per connection.
+    Async,
+    /// The library's futures on tokio's multi-thread runtime, a task per connection.
+    TokioAsync,
 }
 
 impl Model {
@@ -170,6 +182,8 @@ impl Model {
             Model::Event => "event",
             Model::Routine => "routine",
             Model::Port => "port",
+            Model::Async => "async",
+            Model::TokioAsync => "tokio-async",
         }
     }
 }
@@ -179,7 +193,7 @@ impl Model {
 pub(crate) struct ServeArgs {
     pub(crate) addr: SocketAddr,
     pub(crate) model: Model,
-    /// Worker threads of the port model (0 = one per core).
+    /// Worker threads of the port, async and tokio-async models (0 = one per core).
     pub(crate) threads: usize,
 }
 
@@ -361,9 +375,12 @@ fn parse_serve(args: &mut Args) -> Result<Command, UsageError> {
                     "event" | "events" => Model::Event,
                     "routine" | "routines" => Model::Routine,
                     "port" | "iocp" => Model::Port,
+                    "async" => Model::Async,
+                    "tokio-async" => Model::TokioAsync,
                     other => {
                         return usage_err(format!(
-                            "unknown model '{other}' (expected 'event', 'routine' or 'port')"
+                            "unknown model '{other}' (expected 'event', 'routine', 'port', \
+                             'async' or 'tokio-async')"
                         ));
                     }
                 }
@@ -658,7 +675,29 @@ mod tests {
             panic!()
         };
         assert_eq!((s.model, s.threads), (Model::Port, 3));
-        assert!(p(&["serve", "--model", "fibers"]).is_err());
+        let Command::Serve(s) = cmd(&["serve", "--model", "async", "-t", "2"]) else {
+            panic!()
+        };
+        assert_eq!((s.model, s.threads), (Model::Async, 2));
+        let Command::Serve(s) = cmd(&["serve", "--model=tokio-async"]) else {
+            panic!()
+        };
+        assert_eq!((s.model, s.threads), (Model::TokioAsync, 0));
+        for m in [
+            Model::Event,
+            Model::Routine,
+            Model::Port,
+            Model::Async,
+            Model::TokioAsync,
+        ] {
+            let Command::Serve(s) = cmd(&["serve", "--model", m.name()]) else {
+                panic!()
+            };
+            assert_eq!(s.model, m);
+        }
+        let err = p(&["serve", "--model", "fibers"]).unwrap_err().0;
+        assert!(err.contains("'tokio-async'"), "{err}");
+        assert!(p(&["serve", "--model", "tokio"]).is_err());
         assert!(p(&["serve", "--threads", "-1"]).is_err());
         assert!(p(&["serve", "nonsense"]).is_err());
         assert!(p(&["serve", "1.2.3.4:1", "5.6.7.8:2"]).is_err());
@@ -710,7 +749,13 @@ mod tests {
         assert_eq!(b.connections, vec![1, 10, 100, 1000]);
         assert_eq!(b.sizes, vec![64, 1024, 16384]);
         assert_eq!(b.servers, Server::all());
-        assert_eq!(b.servers.len(), 7);
+        assert_eq!(b.servers.len(), 9);
+        for name in ["async", "tokio-async", "tokio-mt"] {
+            assert!(
+                b.servers.iter().any(|s| s.name() == name),
+                "{name} is compared by default"
+            );
+        }
         let b = bench(&["--compare", "--quick"]);
         assert_eq!((b.connections, b.sizes), (vec![1, 100], vec![64, 1024]));
         assert_eq!(b.warmup, Duration::from_millis(500));

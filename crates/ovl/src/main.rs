@@ -1,7 +1,7 @@
 //! `ovl`: serve, send, bench and probe with the overlapped library.
 //!
-//! - `ovl serve [--model event|routine] [ADDR]`: an echo server (default
-//!   127.0.0.1:6000) until Ctrl-C or SIGTERM;
+//! - `ovl serve [--model event|routine|port|async|tokio-async] [ADDR]`: an echo server
+//!   (default 127.0.0.1:6000) until Ctrl-C or SIGTERM;
 //! - `ovl send ADDR TEXT`: sends TEXT to an echo server and prints the echo;
 //! - `ovl bench ADDR` / `ovl bench --compare`: a closed-loop echo load generator, and
 //!   the comparison of our servers with others (`ovl bench-server`, hidden, runs those);

@@ -25,7 +25,7 @@ use anyhow::{Context as _, bail};
 
 /// `ovl soak --help`.
 pub(crate) const USAGE: &str = "\
-Usage: ovl soak [options] (ADDR | --spawn event|routine|port)
+Usage: ovl soak [options] (ADDR | --spawn event|routine|port|async|tokio-async)
 
 Holds N connections open to an echo server for a duration; each sends a checksummed
 message at a steady rate and checks its echo byte for byte. Every second it prints the
@@ -125,9 +125,13 @@ pub(crate) fn parse(args: &[OsString]) -> Result<Option<SoakArgs>, String> {
             }
             "--spawn" => {
                 let v = value(&arg)?;
-                if !matches!(v.as_str(), "event" | "routine" | "port") {
+                if !matches!(
+                    v.as_str(),
+                    "event" | "routine" | "port" | "async" | "tokio-async"
+                ) {
                     return Err(format!(
-                        "--spawn: unknown model {v:?} (event, routine or port)"
+                        "--spawn: unknown model {v:?} (event, routine, port, async or \
+                         tokio-async)"
                     ));
                 }
                 a.spawn = Some(v);
@@ -781,7 +785,11 @@ mod tests {
         assert_eq!(a.spawn.as_deref(), Some("event"));
         assert!(parse(&os(&["-c", "0", "127.0.0.1:1"])).is_err());
         assert!(parse(&os(&["--size", "8", "127.0.0.1:1"])).is_err());
-        assert!(parse(&os(&["--spawn", "async"])).is_err());
+        for model in ["routine", "port", "async", "tokio-async"] {
+            let a = parse(&os(&["--spawn", model])).unwrap().unwrap();
+            assert_eq!(a.spawn.as_deref(), Some(model));
+        }
+        assert!(parse(&os(&["--spawn", "fibers"])).is_err());
         assert!(parse(&os(&[])).is_err());
         assert!(parse(&os(&["127.0.0.1:1", "--spawn", "event"])).is_err());
         assert_eq!(parse(&os(&["--help"])).unwrap(), None);

@@ -1,4 +1,4 @@
-//! The `ovl` binary, run for real: `serve` in both models (on both backends) with `send`
+//! The `ovl` binary, run for real: `serve` in every model (on both backends) with `send`
 //! and with 100 concurrent clients, stopping by SIGINT and SIGTERM, `send`'s failures,
 //! `probe`, and the command line's errors. Every child is killed when its test ends,
 //! pass or fail.
@@ -100,12 +100,19 @@ struct Server {
 /// Starts `ovl [--backend B] serve --model MODEL 127.0.0.1:0` and reads the bound address
 /// from its listening line.
 fn serve(model: &str, backend: Option<&str>) -> Server {
+    serve_with(model, backend, &[])
+}
+
+/// [`serve`] with more options for `serve` (`--threads N`).
+fn serve_with(model: &str, backend: Option<&str>, options: &[&str]) -> Server {
     let mut cmd = ovl();
     if let Some(b) = backend {
         cmd.args(["--backend", b]);
     }
     let child = cmd
-        .args(["serve", "--model", model, "127.0.0.1:0"])
+        .args(["serve", "--model", model])
+        .args(options)
+        .arg("127.0.0.1:0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -217,6 +224,19 @@ fn routine_model_send_gets_its_echo() {
 }
 
 #[test]
+fn async_models_send_gets_its_echo() {
+    for model in ["async", "tokio-async"] {
+        let server = serve(model, None);
+        let out = run(&["send", &server.addr.to_string(), "awaited echo"]);
+        assert!(out.status.success(), "{model}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "awaited echo\n", "{model}");
+        let out = run(&["send", "-n", "3", &server.addr.to_string(), "again"]);
+        assert!(out.status.success(), "{model}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stdout), "again\nagain\nagain\n", "{model}");
+    }
+}
+
+#[test]
 fn event_model_serves_100_concurrent_clients() {
     let server = serve("event", None);
     many_clients(server.addr, 100);
@@ -252,8 +272,34 @@ fn port_model_serves_100_concurrent_clients() {
 }
 
 #[test]
+fn async_model_serves_100_concurrent_clients() {
+    let server = serve("async", None);
+    many_clients(server.addr, 100);
+}
+
+#[test]
+fn tokio_async_model_serves_100_concurrent_clients() {
+    let server = serve("tokio-async", None);
+    many_clients(server.addr, 100);
+}
+
+/// One worker thread: every connection task and all 16 accept tasks share it.
+#[test]
+fn async_models_serve_100_clients_on_one_worker() {
+    for model in ["async", "tokio-async"] {
+        let server = serve_with(model, None, &["--threads", "1"]);
+        let line = server.lines.recv_timeout(LONG).expect("the model's line");
+        assert!(
+            line.starts_with(&format!("{model} model: 1 worker thread(s)")),
+            "{line}"
+        );
+        many_clients(server.addr, 100);
+    }
+}
+
+#[test]
 fn every_model_serves_100_clients_on_the_poll_backend() {
-    for model in ["event", "routine", "port"] {
+    for model in ["event", "routine", "port", "async", "tokio-async"] {
         let server = serve(model, Some("poll"));
         many_clients(server.addr, 100);
     }
@@ -305,10 +351,20 @@ fn sigint_stops_the_port_server() {
 }
 
 #[test]
+fn sigint_stops_the_async_server() {
+    stops_cleanly("async", "INT");
+}
+
+#[test]
+fn sigint_stops_the_tokio_async_server() {
+    stops_cleanly("tokio-async", "INT");
+}
+
+#[test]
 fn sigterm_stops_every_server() {
-    stops_cleanly("event", "TERM");
-    stops_cleanly("routine", "TERM");
-    stops_cleanly("port", "TERM");
+    for model in ["event", "routine", "port", "async", "tokio-async"] {
+        stops_cleanly(model, "TERM");
+    }
 }
 
 #[test]

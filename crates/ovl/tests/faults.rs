@@ -1,7 +1,7 @@
 //! Faults an echo server must survive: running out of descriptors. `ovl serve` runs with
 //! a low `RLIMIT_NOFILE`; once it is out of descriptors, accepting fails with
 //! `WSAEMFILE`, the server keeps serving the connections it has, and it accepts again
-//! (the waiting client included) when connections close. Both models, both backends.
+//! (the waiting client included) when connections close. Every model, both backends.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -223,4 +223,24 @@ fn port_model_survives_descriptor_exhaustion_on_uring() {
 #[test]
 fn port_model_survives_descriptor_exhaustion_on_poll() {
     descriptor_exhaustion("poll", "port");
+}
+
+#[test]
+fn async_model_survives_descriptor_exhaustion_on_uring() {
+    descriptor_exhaustion("uring", "async");
+}
+
+#[test]
+fn async_model_survives_descriptor_exhaustion_on_poll() {
+    descriptor_exhaustion("poll", "async");
+}
+
+#[test]
+fn tokio_async_model_survives_descriptor_exhaustion_on_uring() {
+    descriptor_exhaustion("uring", "tokio-async");
+}
+
+#[test]
+fn tokio_async_model_survives_descriptor_exhaustion_on_poll() {
+    descriptor_exhaustion("poll", "tokio-async");
 }

@@ -105,6 +105,26 @@ fn soak_port_model_on_poll() {
     soak_spawned("poll", "port");
 }
 
+#[test]
+fn soak_async_model_on_uring() {
+    soak_spawned("uring", "async");
+}
+
+#[test]
+fn soak_async_model_on_poll() {
+    soak_spawned("poll", "async");
+}
+
+#[test]
+fn soak_tokio_async_model_on_uring() {
+    soak_spawned("uring", "tokio-async");
+}
+
+#[test]
+fn soak_tokio_async_model_on_poll() {
+    soak_spawned("poll", "tokio-async");
+}
+
 /// An echo server that flips one byte of its 3rd echo on each connection.
 fn corrupting_server() -> std::net::SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

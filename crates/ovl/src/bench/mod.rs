@@ -1,5 +1,6 @@
 //! `ovl bench`: a closed-loop echo load generator, and `ovl bench --compare`, which
-//! runs it against our two servers and four others, each in its own process.
+//! runs it against our five servers (`ovl serve`'s models) and four others, each in its
+//! own process.
 //!
 //! A *point* is one (connections, size) pair of the sweep. For each point, each server
 //! is started afresh (`ovl serve --model M 127.0.0.1:0`, or the hidden
@@ -52,6 +53,8 @@ impl Server {
             Server::Ours(Model::Event),
             Server::Ours(Model::Routine),
             Server::Ours(Model::Port),
+            Server::Ours(Model::Async),
+            Server::Ours(Model::TokioAsync),
         ];
         all.extend(Foreign::ALL.into_iter().map(Server::Foreign));
         all
@@ -81,6 +84,17 @@ impl Server {
                 "ovl serve --model port: overlapped I/O, a completion port, one worker per core"
                     .to_owned()
             }
+            Server::Ours(Model::Async) => {
+                "ovl serve --model async: overlapped I/O as futures (Accept, Recv, Send \
+                 awaited) on the library's executor, a task per connection, one worker per core"
+                    .to_owned()
+            }
+            Server::Ours(Model::TokioAsync) => {
+                "ovl serve --model tokio-async: the same futures and tasks on tokio's \
+                 multi-thread runtime (a worker per core), the engine reaped by tokio's \
+                 reactor"
+                    .to_owned()
+            }
             Server::Foreign(f) => f.describe().to_owned(),
         }
     }
@@ -100,6 +114,8 @@ impl FromStr for Server {
             "event" => Ok(Server::Ours(Model::Event)),
             "routine" => Ok(Server::Ours(Model::Routine)),
             "port" => Ok(Server::Ours(Model::Port)),
+            "async" => Ok(Server::Ours(Model::Async)),
+            "tokio-async" => Ok(Server::Ours(Model::TokioAsync)),
             other => other.parse::<Foreign>().map(Server::Foreign).map_err(|_| {
                 let names: Vec<String> = Server::all().into_iter().map(Server::name).collect();
                 format!("unknown server '{other}' (expected {})", names.join(", "))

@@ -1,12 +1,16 @@
-//! `ovl serve`: an echo server in either notification model.
+//! `ovl serve`: an echo server in one of five models: the three notification models
+//! (`event`, `routine`, `port`) and the library's futures on two executors (`async`,
+//! `tokio-async`, in `tasks`).
 //!
-//! Both models stop the same way: the Ctrl-C (SIGINT) / SIGTERM handler only sets the
-//! stop [`Event`]; the accepting thread has it in its wait array, notices at once, and
-//! stops the rest (see each model), closing every socket before `run` returns.
+//! Every model stops the same way: the Ctrl-C (SIGINT) / SIGTERM handler only sets the
+//! stop [`Event`]; the accepting thread (for the futures, the thread that started the
+//! runtime) has it in its wait array, notices at once, and stops the rest (see each
+//! model), closing every socket before `run` returns.
 
 mod event;
 mod port;
 mod routine;
+mod tasks;
 
 use std::time::Duration;
 
@@ -169,17 +173,15 @@ pub(crate) fn run(a: &ServeArgs) -> anyhow::Result<()> {
     }
 
     let backend = overlapped::probe().map_or("?", |b| b.name);
-    let model = match a.model {
-        Model::Event => "event",
-        Model::Routine => "routine",
-        Model::Port => "port",
-    };
+    let model = a.model.name();
     outln!("listening on {bound} (model {model}, backend {backend}); Ctrl-C stops");
 
     let served = match a.model {
         Model::Event => event::serve(listener, &stop),
         Model::Routine => routine::serve(listener, &stop),
         Model::Port => port::serve(listener, &stop, a.threads),
+        Model::Async => tasks::run::<tasks::Builtin>(listener, &stop, a.threads),
+        Model::TokioAsync => tasks::run::<tasks::Tokio>(listener, &stop, a.threads),
     }?;
     outln!("stopped after {served} connection(s)");
     Ok(())
