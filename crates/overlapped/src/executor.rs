@@ -15,9 +15,14 @@
 //!   `Pending`, schedules it again (once, however many wakes came in); a wake of a
 //!   `SCHEDULED`, `NOTIFIED` or `DONE` task does nothing. Loom checks this in
 //!   `executor_loom.rs`.
-//! - **Workers** share one FIFO queue under a mutex and condition variable (from the
-//!   crate's `sync` module); an idle worker sleeps on the condition variable, no
-//!   spinning. [`Builder::threads`]`(0)` starts one worker per available core.
+//! - **Workers** share one FIFO queue under a mutex (from the crate's `sync` module). An
+//!   idle worker waits the way every wait of the library does (its thread's waiter,
+//!   `engine::block`): if operations are in the kernel and nobody drives the engine, it
+//!   drives it, reaping completions itself, so a completion wakes its task on that
+//!   worker, which runs it next without a thread hop; otherwise it parks, no spinning.
+//!   A wake-up picks the waking thread itself if it is an idle worker of the runtime
+//!   (the driver that just reaped the completion), else the most recently idle worker.
+//!   [`Builder::threads`]`(0)` starts one worker per available core.
 //! - **[`block_on`]** runs a future on the calling thread with the engine's own waiting
 //!   (the thread's waiter, `engine::block`): while it waits, the thread takes the
 //!   engine's driver token if nobody holds it and reaps completions itself, so a
@@ -71,7 +76,7 @@ use std::thread::ThreadId;
 
 use crate::engine::{self, wait::Waiter};
 use crate::future::Slot;
-use crate::sync::{Arc, AtomicU8, Condvar, Mutex, Ordering};
+use crate::sync::{Arc, AtomicU8, Mutex, Ordering};
 
 /// The task states (see the module docs).
 pub(crate) mod state {
@@ -198,6 +203,8 @@ impl Wake for Task {
 #[derive(Default)]
 struct Queue {
     tasks: VecDeque<Arc<Task>>,
+    /// Idle workers' waiters, most recently idle last.
+    idle: Vec<Arc<Waiter>>,
     /// The runtime is shutting down: workers exit, pushes are dropped.
     shutdown: bool,
 }
@@ -205,10 +212,8 @@ struct Queue {
 /// What a runtime's workers and tasks share.
 #[derive(Default)]
 struct Shared {
-    /// Scheduled tasks, FIFO.
+    /// Scheduled tasks, FIFO, and the idle workers.
     queue: Mutex<Queue>,
-    /// Signalled when a task is queued (or at shutdown).
-    ready: Condvar,
     /// Every unfinished task, so that shutdown can drop their futures (a task waiting on
     /// an operation is otherwise owned only by that operation's waker).
     live: Mutex<HashMap<u64, Arc<Task>>>,
@@ -226,8 +231,21 @@ impl Shared {
             return;
         }
         q.tasks.push_back(task);
+        // The waking thread itself if it is one of the idle workers (it reaped the
+        // completion while driving and runs the task as soon as it returns), else the
+        // most recently idle worker (its cache is the warmest).
+        let me = engine::wait::current();
+        let own = q.idle.iter().position(|w| Arc::ptr_eq(w, &me));
+        let target = match own {
+            Some(i) => Some(q.idle.swap_remove(i)),
+            None => q.idle.pop(),
+        };
         drop(q);
-        self.ready.notify_one();
+        match (target, own) {
+            (Some(w), Some(_)) => w.notify_local(),
+            (Some(w), None) => w.notify(),
+            (None, _) => {}
+        }
     }
 
     fn spawn<F>(self: &Arc<Self>, fut: F) -> JoinHandle<F::Output>
@@ -261,37 +279,49 @@ impl Shared {
         JoinHandle { slot }
     }
 
-    /// A worker's loop: run tasks until shutdown.
+    /// A worker's loop: run tasks until shutdown. Idle, it waits through the engine
+    /// (see the module docs), following the waiter protocol: forget old notifications,
+    /// look at the queue (and register as idle) under its lock, then block; a push
+    /// between the look and the block makes the block return at once.
     fn work(self: &Arc<Self>) {
         let _context = enter(Arc::clone(self));
+        let me = engine::wait::current();
         loop {
+            me.prepare();
             let task = {
                 let mut q = self.queue.lock();
-                loop {
-                    if q.shutdown {
-                        drop(q);
-                        // Pass the shutdown on to the next sleeping worker.
-                        self.ready.notify_one();
-                        return;
-                    }
-                    if let Some(t) = q.tasks.pop_front() {
-                        break t;
-                    }
-                    q = self.ready.wait(q);
+                if q.shutdown {
+                    return;
                 }
+                let task = q.tasks.pop_front();
+                if task.is_none() && !q.idle.iter().any(|w| Arc::ptr_eq(w, &me)) {
+                    q.idle.push(Arc::clone(&me));
+                }
+                task
             };
-            run(task);
+            match task {
+                Some(task) => run(task),
+                None => {
+                    engine::block(&me, None);
+                    let mut q = self.queue.lock();
+                    if let Some(i) = q.idle.iter().position(|w| Arc::ptr_eq(w, &me)) {
+                        q.idle.swap_remove(i);
+                    }
+                }
+            }
         }
     }
 
     /// Stops the queue and drops every unfinished task's future.
     fn shut_down(&self) {
-        let queued = {
+        let (queued, idle) = {
             let mut q = self.queue.lock();
             q.shutdown = true;
-            std::mem::take(&mut q.tasks)
+            (std::mem::take(&mut q.tasks), std::mem::take(&mut q.idle))
         };
-        self.ready.notify_one();
+        for w in idle {
+            w.notify();
+        }
         drop(queued);
         let live: Vec<Arc<Task>> = self.live.lock().drain().map(|(_, t)| t).collect();
         for task in live {

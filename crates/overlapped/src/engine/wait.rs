@@ -68,6 +68,13 @@ impl Waiter {
         }
     }
 
+    /// Notifies the calling thread's own waiter, which is not blocked (it is running,
+    /// or reaping as the driver): sets `notified` only; the owner checks it before it
+    /// blocks or waits again (steps 2-3 of the protocol), so no wake-up is needed.
+    pub(crate) fn notify_local(&self) {
+        self.notified.swap(true, Ordering::SeqCst);
+    }
+
     /// Sleeps until notified or `deadline`.
     pub(crate) fn park(&self, deadline: Option<Instant>) {
         let mut guard = self.lock.lock();

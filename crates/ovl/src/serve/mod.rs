@@ -12,6 +12,7 @@ mod port;
 mod routine;
 mod tasks;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -154,6 +155,55 @@ pub(crate) fn raise_nofile() -> u64 {
     lim.rlim_cur
 }
 
+/// The stop signal, set by the Ctrl-C/SIGTERM handler (or by a model that cannot go
+/// on): an [`Event`], for the event and routine models, whose accepting thread waits on
+/// it among its I/O events, and a plain flag with a condition variable, for the port
+/// and futures models, whose starting thread has nothing else to wait for. That thread
+/// must not wait through the library: a thread blocked in one of its waits drives the
+/// engine when nobody else does, so every completion would be reaped there and handed
+/// over to a worker, a thread switch each, instead of being reaped by the worker that
+/// runs it.
+#[derive(Debug)]
+pub(crate) struct Stop {
+    pub(crate) event: Event,
+    set: std::sync::Mutex<bool>,
+    cv: std::sync::Condvar,
+}
+
+impl Stop {
+    fn new() -> Self {
+        Self {
+            event: Event::new_manual(),
+            set: std::sync::Mutex::new(false),
+            cv: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Sets the signal (both forms).
+    pub(crate) fn set(&self) {
+        self.event.set();
+        *self
+            .set
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until the signal is set, without the library's waits (see above).
+    pub(crate) fn wait(&self) {
+        let mut set = self
+            .set
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !*set {
+            set = self
+                .cv
+                .wait(set)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
 /// Listens, announces the bound address, serves until stopped.
 ///
 /// # Errors
@@ -164,11 +214,11 @@ pub(crate) fn run(a: &ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", a.addr))?;
     let bound = listener.local_addr().context("getsockname")?;
 
-    let stop = Event::new_manual();
+    let stop = Arc::new(Stop::new());
     {
-        let stop = stop.clone();
+        let stop = Arc::clone(&stop);
         // The handler runs on ctrlc's own thread, not in signal context; it only sets the
-        // event.
+        // stop signal.
         ctrlc::set_handler(move || stop.set()).context("cannot install the Ctrl-C handler")?;
     }
 
@@ -177,8 +227,8 @@ pub(crate) fn run(a: &ServeArgs) -> anyhow::Result<()> {
     outln!("listening on {bound} (model {model}, backend {backend}); Ctrl-C stops");
 
     let served = match a.model {
-        Model::Event => event::serve(listener, &stop),
-        Model::Routine => routine::serve(listener, &stop),
+        Model::Event => event::serve(listener, &stop.event),
+        Model::Routine => routine::serve(listener, &stop.event),
         Model::Port => port::serve(listener, &stop, a.threads),
         Model::Async => tasks::run::<tasks::Builtin>(listener, &stop, a.threads),
         Model::TokioAsync => tasks::run::<tasks::Tokio>(listener, &stop, a.threads),

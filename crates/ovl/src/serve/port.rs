@@ -16,13 +16,13 @@
 
 use anyhow::Context as _;
 use overlapped::{
-    Accept, Accepted, CompletionPort, DequeueError, Event, Kind, Overlapped, Packet, Recv, Send,
-    Slice, Socket, Status, WsaError, wait_any,
+    Accept, Accepted, CompletionPort, DequeueError, Kind, Overlapped, Packet, Recv, Send, Slice,
+    Socket, Status, WsaError,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use super::{BACKOFF, BUF_SIZE, Shortage};
+use super::{BACKOFF, BUF_SIZE, Shortage, Stop};
 
 /// The key of the listener's packets (connection keys count up from 0).
 const LISTENER_KEY: usize = usize::MAX;
@@ -64,7 +64,7 @@ struct Shared {
 ///
 /// # Errors
 /// When the port cannot take the listener or the first accepts cannot be posted.
-pub(super) fn serve(listener: Socket, stop: &Event, threads: usize) -> anyhow::Result<u64> {
+pub(super) fn serve(listener: Socket, stop: &Stop, threads: usize) -> anyhow::Result<u64> {
     let threads = if threads == 0 {
         std::thread::available_parallelism().map_or(1, usize::from)
     } else {
@@ -96,7 +96,7 @@ pub(super) fn serve(listener: Socket, stop: &Event, threads: usize) -> anyhow::R
         })
         .collect::<Result<_, _>>()
         .context("cannot start the worker threads")?;
-    let waited = wait_any(&[stop], None, false);
+    stop.wait();
     shared.port.close();
     for w in workers {
         let _ = w.join();
@@ -112,7 +112,6 @@ pub(super) fn serve(listener: Socket, stop: &Event, threads: usize) -> anyhow::R
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clear();
-    waited.context("wait failed")?;
     Ok(shared.served.load(std::sync::atomic::Ordering::Relaxed))
 }
 

@@ -15,7 +15,7 @@
 //!   again if a send ever reports fewer bytes than asked; the engine never does), and
 //!   ends at end of stream or on an error, closing its socket. It yields to the other
 //!   tasks after [`BUDGET`] rounds in a row that completed during their posts.
-//! - **Stopping**: the calling thread waits on the stop [`Event`]; then it aborts the
+//! - **Stopping**: the calling thread waits on the stop signal ([`Stop`]); then it aborts the
 //!   listener (every pending accept completes aborted and the accept tasks end) and drops
 //!   the runtime, which drops every connection task's future: the pending receive or send
 //!   is cancelled and the socket closed, before [`run`] returns.
@@ -29,9 +29,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use overlapped::{Accept, Event, Kind, Recv, Send, Slice, Socket, Status, WsaError, wait_any};
+use overlapped::{Accept, Kind, Recv, Send, Slice, Socket, Status, WsaError};
 
-use super::{BACKOFF, BUF_SIZE, Shortage};
+use super::{BACKOFF, BUF_SIZE, Shortage, Stop};
 
 /// Accept tasks, each keeping one accept posted on the listener.
 const ACCEPTS: usize = 16;
@@ -145,7 +145,7 @@ impl Executor for Tokio {
 struct Shared {
     listener: Socket,
     /// Set (with `stopping`) by an accept task that cannot go on, to stop the server.
-    stop: Event,
+    stop: Arc<Stop>,
     /// The server is stopping: failures of the listener are expected.
     stopping: AtomicBool,
     /// Connections accepted.
@@ -182,13 +182,13 @@ impl Shared {
 /// accepting socket, or a post refused for another reason than a shortage).
 pub(super) fn run<E: Executor>(
     listener: Socket,
-    stop: &Event,
+    stop: &Arc<Stop>,
     threads: usize,
 ) -> anyhow::Result<u64> {
     let (rt, workers) = E::start(threads).context("cannot start the runtime")?;
     let shared = Arc::new(Shared {
         listener,
-        stop: stop.clone(),
+        stop: Arc::clone(stop),
         stopping: AtomicBool::new(false),
         served: AtomicU64::new(0),
         shortage: Mutex::new(Shortage::default()),
@@ -201,14 +201,13 @@ pub(super) fn run<E: Executor>(
         "{} model: {workers} worker thread(s), {ACCEPTS} accepts posted",
         E::NAME
     );
-    let waited = wait_any(&[stop], None, false);
+    stop.wait();
     shared.stopping.store(true, Ordering::SeqCst);
     // Every pending accept completes aborted, new ones fail: the accept tasks end.
     shared.listener.abort();
     // Drops every unfinished task: each connection's pending operation is cancelled and
     // its socket closed.
     drop(rt);
-    waited.context("wait failed")?;
     if let Some(e) = shared
         .error
         .lock()
