@@ -5,52 +5,13 @@
 
 mod util;
 
-use std::future::{Future, IntoFuture as _};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::future::IntoFuture as _;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use overlapped::Recv;
 use overlapped::executor::Runtime;
-
-/// The names of the threads that woke a future.
-type Wakers = Arc<Mutex<Vec<String>>>;
-
-/// A waker that notes the thread it is called on, then wakes the task's own waker.
-struct Noting {
-    inner: Waker,
-    seen: Wakers,
-}
-
-impl Wake for Noting {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        let name = thread::current().name().unwrap_or("<unnamed>").to_owned();
-        self.seen.lock().unwrap().push(name);
-        self.inner.wake_by_ref();
-    }
-}
-
-/// Polls `fut` with a [`Noting`] waker.
-struct Traced<F> {
-    fut: Pin<Box<F>>,
-    seen: Wakers,
-}
-
-impl<F: Future> Future for Traced<F> {
-    type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let waker = Waker::from(Arc::new(Noting {
-            inner: cx.waker().clone(),
-            seen: Arc::clone(&self.seen),
-        }));
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-}
 
 #[test]
 fn an_idle_worker_reaps_the_completion_of_its_task() {
@@ -61,7 +22,7 @@ fn an_idle_worker_reaps_the_completion_of_its_task() {
         .build()
         .unwrap();
     let (a, b) = util::tcp_pair();
-    let seen: Wakers = Arc::default();
+    let seen: util::Wakers = Arc::default();
     let s2 = Arc::clone(&seen);
     // The result comes back on a plain channel: this thread must not wait through the
     // library (it would drive the engine itself).
@@ -70,12 +31,7 @@ fn an_idle_worker_reaps_the_completion_of_its_task() {
         let mut got = 0;
         while got < ROUNDS {
             let fut = Recv::new(&a, vec![0u8; 16]).into_future();
-            let done = Traced {
-                fut: Box::pin(fut),
-                seen: Arc::clone(&s2),
-            }
-            .await
-            .expect("posted");
+            let done = util::traced(fut, &s2).await.expect("posted");
             let n = done.result.expect("recv").bytes;
             assert!(n > 0, "peer closed early");
             got += n;

@@ -4,60 +4,14 @@
 
 mod util;
 
-use std::future::{Future, IntoFuture as _};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::future::IntoFuture as _;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
 use overlapped::{Accept, Event, Overlapped, Recv, Send, Socket, tokio_driver};
 
 const LONG: Duration = Duration::from_secs(20);
-
-/// The names of the threads that woke a future.
-type Wakers = Arc<Mutex<Vec<String>>>;
-
-/// A waker that notes the thread it is called on, then wakes the task's own waker.
-struct Noting {
-    inner: Waker,
-    seen: Wakers,
-}
-
-impl Wake for Noting {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        let name = thread::current().name().unwrap_or("<unnamed>").to_owned();
-        self.seen.lock().unwrap().push(name);
-        self.inner.wake_by_ref();
-    }
-}
-
-/// Polls `fut` with a [`Noting`] waker.
-struct Traced<F> {
-    fut: Pin<Box<F>>,
-    seen: Wakers,
-}
-
-impl<F: Future> Future for Traced<F> {
-    type Output = F::Output;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let waker = Waker::from(Arc::new(Noting {
-            inner: cx.waker().clone(),
-            seen: Arc::clone(&self.seen),
-        }));
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-}
-
-fn traced<F: Future>(fut: F, seen: &Wakers) -> Traced<F> {
-    Traced {
-        fut: Box::pin(fut),
-        seen: Arc::clone(seen),
-    }
-}
 
 /// A peer thread that sends `rounds` messages and reads each echo back.
 fn peer(addr: std::net::SocketAddr, rounds: usize) -> thread::JoinHandle<()> {
@@ -84,11 +38,11 @@ fn peer(addr: std::net::SocketAddr, rounds: usize) -> thread::JoinHandle<()> {
 }
 
 /// Accepts one connection and echoes `rounds` messages, tracing who woke its futures.
-async fn serve_one(rounds: usize, seen: &Wakers) {
+async fn serve_one(rounds: usize, seen: &util::Wakers) {
     let l = util::listener();
     let client = peer(l.local_addr().unwrap(), rounds);
     let conn = Socket::tcp_v4().unwrap();
-    traced(Accept::new(&l, &conn).into_future(), seen)
+    util::traced(Accept::new(&l, &conn).into_future(), seen)
         .await
         .expect("accept posted")
         .result
@@ -96,12 +50,12 @@ async fn serve_one(rounds: usize, seen: &Wakers) {
     let mut buf = vec![0u8; 4096];
     let mut echoed = 0;
     while echoed < rounds {
-        let got = traced(Recv::new(&conn, buf).into_future(), seen)
+        let got = util::traced(Recv::new(&conn, buf).into_future(), seen)
             .await
             .expect("recv posted");
         let n = got.result.expect("recv").bytes;
         assert!(n > 0, "peer closed early");
-        let sent = traced(
+        let sent = util::traced(
             Send::new(&conn, got.output[..n].to_vec()).into_future(),
             seen,
         )
@@ -153,7 +107,7 @@ fn run() {
         .enable_all()
         .build()
         .unwrap();
-    let seen: Wakers = Arc::default();
+    let seen: util::Wakers = Arc::default();
     let before = tokio_driver::reaped();
     rt.block_on(async {
         assert!(tokio_driver::register().unwrap(), "this call registers");
@@ -197,7 +151,7 @@ fn run() {
         .enable_all()
         .build()
         .unwrap();
-    let seen: Wakers = Arc::default();
+    let seen: util::Wakers = Arc::default();
     let before = tokio_driver::reaped();
     rt.block_on(async {
         tokio::spawn(async move {

@@ -106,3 +106,57 @@ pub fn with_watchdog<R>(
         (r, fired)
     })
 }
+
+/// The names of the threads that woke a future (see [`traced`]).
+pub type Wakers = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A waker that notes the thread it is called on, then wakes the task's own waker.
+struct Noting {
+    inner: std::task::Waker,
+    seen: Wakers,
+}
+
+impl std::task::Wake for Noting {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("<unnamed>")
+            .to_owned();
+        self.seen.lock().unwrap().push(name);
+        self.inner.wake_by_ref();
+    }
+}
+
+/// A future polled with a waker that notes which thread wakes it (see [`traced`]).
+pub struct Traced<F> {
+    fut: std::pin::Pin<Box<F>>,
+    seen: Wakers,
+}
+
+impl<F: std::future::Future> std::future::Future for Traced<F> {
+    type Output = F::Output;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::from(std::sync::Arc::new(Noting {
+            inner: cx.waker().clone(),
+            seen: std::sync::Arc::clone(&self.seen),
+        }));
+        self.fut
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(&waker))
+    }
+}
+
+/// `fut`, noting in `seen` the name of every thread that wakes it: which thread reaped
+/// its operation's completion.
+pub fn traced<F: std::future::Future>(fut: F, seen: &Wakers) -> Traced<F> {
+    Traced {
+        fut: Box::pin(fut),
+        seen: std::sync::Arc::clone(seen),
+    }
+}
