@@ -23,6 +23,18 @@
 //! `kernel.io_uring_disabled` sysctl): chosen once per process by [`set_backend`] or
 //! `OVL_BACKEND=auto|uring|poll` (see [`Backend`]); [`probe`] says which runs and why.
 //!
+//! # Who delivers completions
+//! Nobody has to call a "run" function. A thread blocked in any of the library's waits
+//! (an event wait, an alertable sleep, [`Overlapped::result`] with `wait`, a port's
+//! dequeue, [`executor::block_on`] or an idle executor worker) reaps completions for
+//! every thread while nobody else does, so the thread that waits for a completion
+//! usually receives it without a thread switch; otherwise a background thread reaps
+//! them (and, with the `tokio` feature, a tokio runtime's reactor does,
+//! `tokio_driver`). So a program whose threads serve connections should not wait for
+//! its shutdown signal through the library on another thread: that thread would become
+//! the one reaping, and every completion would then be handed over to a worker. Wait
+//! for it on a plain `std` condition variable or channel instead (`ovl serve` does).
+//!
 //! # Winsock to Rust
 //! | Winsock | here |
 //! |---|---|
