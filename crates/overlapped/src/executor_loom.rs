@@ -31,7 +31,7 @@ fn loom_task_wake_during_poll_repolls_once() {
         });
         // The worker: poll until the poll returns Pending with no wake pending.
         let mut polls = 0;
-        let mut saw_event = false;
+        let mut saw_event;
         assert!(task.start_poll());
         loop {
             polls += 1;

@@ -134,7 +134,7 @@ impl Overlapped {
 
     /// The raw status (`Internal`): `STATUS_PENDING` while in flight.
     pub fn status(&self) -> NtStatus {
-        NtStatus(self.state.status.load(Ordering::Acquire))
+        self.state.status()
     }
 
     /// The result of the last operation (`WSAGetOverlappedResult`).
@@ -175,6 +175,11 @@ impl Overlapped {
 }
 
 impl OvState {
+    /// The raw status (`Internal`): `STATUS_PENDING` while in flight.
+    pub(crate) fn status(&self) -> NtStatus {
+        NtStatus(self.status.load(Ordering::Acquire))
+    }
+
     /// Binds the record to a new operation: checks it is free, resets the events and
     /// marks it pending. Returns the status to restore if the post fails at once.
     pub(crate) fn begin(&self) -> Result<u32, WsaError> {
@@ -197,13 +202,20 @@ impl OvState {
         self.busy.store(false, Ordering::Release);
     }
 
-    /// Records the outcome and signals the record's completion; also signals the user's
-    /// event when `signal_event` (not for routine-mode operations).
-    pub(crate) fn complete(&self, status: NtStatus, bytes: usize, flags: u32, signal_event: bool) {
+    /// Records the outcome: from here the record shows the operation complete (a poller
+    /// sees it), but nobody waiting on the record or its event is released yet and the
+    /// record is not free for a new post until [`OvState::signal`].
+    pub(crate) fn publish(&self, status: NtStatus, bytes: usize, flags: u32) {
         self.bytes.store(bytes as u64, Ordering::Relaxed);
         self.flags.store(flags, Ordering::Relaxed);
         self.write_mirror(status, Some(bytes));
         self.status.store(status.0, Ordering::Release);
+    }
+
+    /// Frees the record and signals its completion to waiters; also signals the user's
+    /// event when `signal_event` (not for routine-mode operations). After
+    /// [`OvState::publish`], and after whatever else a released waiter must find done.
+    pub(crate) fn signal(&self, signal_event: bool) {
         self.busy.store(false, Ordering::Release);
         self.done.set();
         if signal_event && let Some(e) = &self.event {

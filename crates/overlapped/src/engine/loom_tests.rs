@@ -79,6 +79,43 @@ fn loom_completion_vs_waiter() {
     });
 }
 
+/// A thread that finds the record complete (`HasOverlappedIoCompleted`,
+/// `WSAGetOverlappedResult(fWait)`) finds the `Posted` handle complete too, and one
+/// released by the event finds it finished. (CI found the first broken: the handle read
+/// only `finished`, which was set after the record's status and wake-ups.)
+#[test]
+fn loom_released_waiter_finds_the_handle_finished() {
+    loom::model(|| {
+        let ev = Event::new_manual();
+        let ov = Overlapped::with_event(&ev);
+        let rec = record(&ov, Notify::Record);
+        let r2 = Arc::clone(&rec);
+        let t = loom::thread::spawn(move || finish(&r2, Outcome::ok(3)));
+        if ov.is_complete() {
+            assert!(rec.is_complete(), "record complete, handle not");
+        }
+        assert_eq!(ov.result(true).map(|t| t.bytes), Ok(3));
+        assert!(
+            rec.is_complete(),
+            "released by the record, handle not complete"
+        );
+        t.join().unwrap();
+    });
+    loom::model(|| {
+        let ev = Event::new_manual();
+        let ov = Overlapped::with_event(&ev);
+        let rec = record(&ov, Notify::Record);
+        let r2 = Arc::clone(&rec);
+        let t = loom::thread::spawn(move || finish(&r2, Outcome::ok(3)));
+        assert_eq!(wait_any(&[&ev], None, false), Ok(WaitOutcome::Signaled(0)));
+        assert!(
+            rec.is_finished(),
+            "released by the event, handle not finished"
+        );
+        t.join().unwrap();
+    });
+}
+
 /// The event is set only once the record shows the completion: a thread released by the
 /// event reads the result, never `WSA_IO_INCOMPLETE`.
 #[test]

@@ -319,6 +319,12 @@ pub(crate) trait OutputSlot<T>: Send + Sync {
     fn ov(&self) -> &Arc<OvState>;
     fn is_finished(&self) -> bool;
     fn take_output(&self) -> Option<Finished<T>>;
+    /// Completed as `HasOverlappedIoCompleted` sees it: the record shows a result (the
+    /// status is published before `finished`), or `finished` (the record may since be
+    /// bound to a new operation, which needs `finished` first). Read in that order.
+    fn is_complete(&self) -> bool {
+        self.ov().status() != NtStatus::PENDING || self.is_finished()
+    }
 }
 
 /// Operation ids (plain counter, not a handoff: std's atomic in every mode).
@@ -467,10 +473,13 @@ impl<D: OpDesc> OpDyn for OpRecord<D> {
                     run: Box::new(move || rec.run_routine(token)),
                 });
             }
-            self.core
-                .ov
-                .complete(outcome.status, outcome.bytes, outcome.flags, !routine);
+            // Status, then `finished`, then the wake-ups: a thread released by the record
+            // or its event (or that reuses the record) finds the `Posted` handle complete
+            // too, and the handle never reports completion before the record shows it.
+            let ov = &self.core.ov;
+            ov.publish(outcome.status, outcome.bytes, outcome.flags);
             self.finished.store(true, Ordering::Release);
+            ov.signal(!routine);
         }
         // The completion port's packet, after the record shows completion (so a thread
         // that dequeues it finds the output), and for a callback after the callback ran

@@ -95,7 +95,7 @@ impl<T: 'static> Posted<T> {
 
     /// Whether the operation has completed (`HasOverlappedIoCompleted`).
     pub fn is_complete(&self) -> bool {
-        self.slot.is_finished()
+        self.slot.is_complete()
     }
 
     /// Waits (non-alertably) for the operation and returns its result with the buffers.
