@@ -39,6 +39,8 @@
 pub mod events;
 pub mod io;
 pub mod iocp;
+pub mod locks;
+pub mod memory;
 pub mod netdb;
 pub mod sockets;
 pub mod startup;

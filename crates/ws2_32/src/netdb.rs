@@ -14,7 +14,7 @@ use overlapped::WsaError;
 
 use crate::addr;
 use crate::handles::{guard, set_last_error, started};
-use crate::types::{DWORD, SYSTEM_INFO, addrinfo, c, hostent};
+use crate::types::{BOOL, DWORD, FALSE, SYSTEM_INFO, TRUE, addrinfo, c, hostent, win32};
 
 /// `WSAHOST_NOT_FOUND`: the name does not resolve.
 const WSAHOST_NOT_FOUND: u32 = 11001;
@@ -542,6 +542,88 @@ pub extern "C" fn GetTickCount() -> DWORD {
         .wrapping_add(ts.tv_nsec as u64 / 1_000_000);
     // Wraps like Windows' 32-bit tick count.
     (ms & 0xFFFF_FFFF) as DWORD
+}
+
+/// Nanoseconds of the monotonic clock.
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid out pointer; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut ts) };
+    (ts.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(ts.tv_nsec as u64)
+}
+
+/// `ULONGLONG GetTickCount64(void)`: milliseconds since boot, without the wrap.
+///
+/// Parameters: none.
+/// Returns: milliseconds of the same clock as `GetTickCount`.
+/// Memory and lifetimes: nothing is kept.
+#[unsafe(no_mangle)]
+pub extern "C" fn GetTickCount64() -> u64 {
+    monotonic_ns() / 1_000_000
+}
+
+/// The performance counter's frequency: 10 MHz, what Windows 10 and later report.
+const PERFORMANCE_FREQUENCY: i64 = 10_000_000;
+
+/// `BOOL QueryPerformanceCounter(LARGE_INTEGER *lpPerformanceCount)`: a monotonic
+/// count of ticks of [`QueryPerformanceFrequency`] (100 ns).
+///
+/// Parameters: where to write the count.
+/// Returns: TRUE, or FALSE with `ERROR_NOACCESS` for NULL (Windows faults).
+/// Memory and lifetimes: written before return.
+///
+/// # Safety
+/// `lpPerformanceCount` null or a writable 8-byte `LARGE_INTEGER`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn QueryPerformanceCounter(count: *mut i64) -> BOOL {
+    guard(FALSE, || {
+        if count.is_null() {
+            return Err(win32::ERROR_NOACCESS);
+        }
+        let ticks = monotonic_ns() / (1_000_000_000 / PERFORMANCE_FREQUENCY as u64);
+        // SAFETY: non-null and writable (the contract; `LARGE_INTEGER` may be only
+        // 4-aligned in packed structures).
+        unsafe { count.write_unaligned(ticks as i64) };
+        Ok(TRUE)
+    })
+}
+
+/// `BOOL QueryPerformanceFrequency(LARGE_INTEGER *lpFrequency)`: ticks per second of
+/// [`QueryPerformanceCounter`] (10,000,000).
+///
+/// Parameters: where to write it.
+/// Returns: TRUE, or FALSE with `ERROR_NOACCESS` for NULL.
+/// Memory and lifetimes: written before return.
+///
+/// # Safety
+/// `lpFrequency` null or a writable 8-byte `LARGE_INTEGER`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn QueryPerformanceFrequency(freq: *mut i64) -> BOOL {
+    guard(FALSE, || {
+        if freq.is_null() {
+            return Err(win32::ERROR_NOACCESS);
+        }
+        // SAFETY: as in `QueryPerformanceCounter`.
+        unsafe { freq.write_unaligned(PERFORMANCE_FREQUENCY) };
+        Ok(TRUE)
+    })
+}
+
+/// `DWORD GetCurrentProcessId(void)`: the process id (Linux's pid).
+///
+/// Parameters: none.
+/// Returns: the id.
+/// Memory and lifetimes: nothing is kept.
+#[unsafe(no_mangle)]
+pub extern "C" fn GetCurrentProcessId() -> DWORD {
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    pid as DWORD
 }
 
 /// `void GetSystemInfo(LPSYSTEM_INFO lpSystemInfo)`: the processor count and page size

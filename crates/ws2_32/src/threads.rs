@@ -319,16 +319,18 @@ fn thread(h: HANDLE) -> Result<Arc<ThreadObj>, u32> {
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn GetCurrentThreadId() -> DWORD {
-    guard(0, || {
-        Ok(ID
-            .try_with(|c| {
-                if c.get() == 0 {
-                    c.set(next_id());
-                }
-                c.get()
-            })
-            .unwrap_or(0))
+    guard(0, || Ok(current_id()))
+}
+
+/// The calling thread's id (0 only while its thread-locals are being destroyed).
+pub(crate) fn current_id() -> DWORD {
+    ID.try_with(|c| {
+        if c.get() == 0 {
+            c.set(next_id());
+        }
+        c.get()
     })
+    .unwrap_or(0)
 }
 
 /// `BOOL GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode)`: `STILL_ACTIVE` (259)

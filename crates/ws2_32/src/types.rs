@@ -342,6 +342,39 @@ pub mod c {
     pub const POLLNVAL: i16 = 0x0004;
 }
 
+/// `RTL_CRITICAL_SECTION`, Windows' x64 layout.
+#[repr(C)]
+#[derive(Debug)]
+pub struct CRITICAL_SECTION {
+    /// `DebugInfo` (always NULL here).
+    pub debug_info: *mut libc::c_void,
+    /// `LockCount`: the lock word.
+    pub lock_count: i32,
+    /// `RecursionCount`.
+    pub recursion_count: i32,
+    /// `OwningThread`: the owner's thread id (0 when free).
+    pub owning_thread: usize,
+    /// `LockSemaphore` (unused).
+    pub lock_semaphore: usize,
+    /// `SpinCount`.
+    pub spin_count: usize,
+}
+
+/// `SRWLOCK` / `CONDITION_VARIABLE`: one pointer, zero when free (`SRWLOCK_INIT`,
+/// `CONDITION_VARIABLE_INIT`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct SRWLOCK {
+    /// `Ptr`.
+    pub ptr: *mut libc::c_void,
+}
+
+/// `CONDITION_VARIABLE`.
+pub type CONDITION_VARIABLE = SRWLOCK;
+
+const _: () = assert!(std::mem::size_of::<CRITICAL_SECTION>() == 40);
+const _: () = assert!(std::mem::size_of::<SRWLOCK>() == 8);
+
 /// Win32 error codes used at the boundary.
 pub mod win32 {
     pub const ERROR_INVALID_HANDLE: u32 = 6;
@@ -351,4 +384,7 @@ pub mod win32 {
     pub const ERROR_INVALID_PARAMETER: u32 = 87;
     pub const ERROR_IO_PENDING: u32 = 997;
     pub const ERROR_NOT_FOUND: u32 = 1168;
+    pub const ERROR_NOT_OWNER: u32 = 288;
+    pub const ERROR_NOACCESS: u32 = 998;
+    pub const ERROR_TIMEOUT: u32 = 1460;
 }

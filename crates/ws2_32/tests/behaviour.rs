@@ -83,3 +83,13 @@ fn event_select() {
 fn completion_ports_and_threads() {
     common::run_c_test("iocp");
 }
+
+/// kernel32 beside sockets: critical sections (recursion, contention, refusal of a
+/// non-owner's leave), SRW locks (shared, exclusive, wrong-mode release), condition
+/// variables with both (a producer/consumer queue, timeouts, re-entry at the old
+/// depth), the heap and global/local memory (zeroing, sizes, foreign blocks refused),
+/// the performance counter and `GetTickCount64`.
+#[test]
+fn win32_sync_memory_and_clocks() {
+    common::run_c_test("win32_sync");
+}

@@ -161,6 +161,136 @@ static void not_initialised(SOCKET s, int with_extensions) {
     }
 }
 
+/* A void call: it must return and set the last error to `err`. */
+#define VOID_FAILS(call, err)                                                                   \
+    do {                                                                                        \
+        SetLastError(0x7eadbeef);                                                               \
+        call;                                                                                   \
+        int e_ = (int)GetLastError();                                                           \
+        n_calls++;                                                                              \
+        if (e_ != (int)(err)) {                                                                 \
+            printf("FAIL %s:%d: %s\n    error %d, expected %s = %d\n", __FILE__, __LINE__,     \
+                   #call, e_, #err, (int)(err));                                                \
+            exit(1);                                                                            \
+        }                                                                                       \
+    } while (0)
+
+/* kernel32 locks, memory and clocks: NULL and misaligned objects, misuse that Windows
+ * leaves undefined (refused here, nothing changed), bad heaps, sizes and flags, foreign
+ * and NULL blocks. */
+static void kernel32_objects(void) {
+    const int IP = ERROR_INVALID_PARAMETER;
+    _Alignas(16) unsigned char raw[64] = {0};
+    LPCRITICAL_SECTION odd_cs = (LPCRITICAL_SECTION)(raw + 1);
+    PSRWLOCK odd_l = (PSRWLOCK)(raw + 2);
+    PCONDITION_VARIABLE odd_cv = (PCONDITION_VARIABLE)(raw + 3);
+    for (int i = 0; i < 2; i++) {
+        LPCRITICAL_SECTION c = i ? odd_cs : NULL;
+        PSRWLOCK l = i ? odd_l : NULL;
+        PCONDITION_VARIABLE v = i ? odd_cv : NULL;
+        VOID_FAILS(InitializeCriticalSection(c), IP);
+        FAILS(InitializeCriticalSectionAndSpinCount(c, 10), FALSE, IP);
+        FAILS(InitializeCriticalSectionEx(c, 10, 0), FALSE, IP);
+        FAILS(SetCriticalSectionSpinCount(c, 10), 0, IP);
+        VOID_FAILS(EnterCriticalSection(c), IP);
+        FAILS(TryEnterCriticalSection(c), FALSE, IP);
+        VOID_FAILS(LeaveCriticalSection(c), IP);
+        VOID_FAILS(DeleteCriticalSection(c), IP);
+        VOID_FAILS(InitializeSRWLock(l), IP);
+        VOID_FAILS(AcquireSRWLockExclusive(l), IP);
+        VOID_FAILS(AcquireSRWLockShared(l), IP);
+        FAILS(TryAcquireSRWLockExclusive(l), 0, IP);
+        FAILS(TryAcquireSRWLockShared(l), 0, IP);
+        VOID_FAILS(ReleaseSRWLockExclusive(l), IP);
+        VOID_FAILS(ReleaseSRWLockShared(l), IP);
+        VOID_FAILS(InitializeConditionVariable(v), IP);
+        VOID_FAILS(WakeConditionVariable(v), IP);
+        VOID_FAILS(WakeAllConditionVariable(v), IP);
+        FAILS(SleepConditionVariableCS(v, c, 0), FALSE, IP);
+        FAILS(SleepConditionVariableSRW(v, l, 0, 0), FALSE, IP);
+    }
+    for (size_t i = 0; i < sizeof(raw); i++) CHECK_EQ(raw[i], 0); /* nothing written */
+
+    /* Misuse: leaving or sleeping without owning, releasing what is not held. */
+    CRITICAL_SECTION cs;
+    InitializeCriticalSection(&cs);
+    VOID_FAILS(LeaveCriticalSection(&cs), ERROR_NOT_OWNER);
+    CONDITION_VARIABLE cv = CONDITION_VARIABLE_INIT;
+    FAILS(SleepConditionVariableCS(&cv, &cs, INFINITE), FALSE, ERROR_NOT_OWNER);
+    FAILS(SleepConditionVariableCS(&cv, NULL, 0), FALSE, IP);
+    FAILS(SleepConditionVariableCS(NULL, &cs, 0), FALSE, IP);
+    RETURNS(TryEnterCriticalSection(&cs), TRUE);
+    RETURNS(cs.RecursionCount, 1);
+    FAILS(SleepConditionVariableCS(&cv, &cs, 0), FALSE, ERROR_TIMEOUT);
+    RETURNS(cs.RecursionCount, 1);
+    SURVIVES(LeaveCriticalSection(&cs));
+    SURVIVES(DeleteCriticalSection(&cs));
+    SRWLOCK l = SRWLOCK_INIT;
+    VOID_FAILS(ReleaseSRWLockExclusive(&l), ERROR_NOT_OWNER);
+    VOID_FAILS(ReleaseSRWLockShared(&l), ERROR_NOT_OWNER);
+    FAILS(SleepConditionVariableSRW(&cv, &l, INFINITE, 0), FALSE, ERROR_NOT_OWNER);
+    FAILS(SleepConditionVariableSRW(&cv, &l, INFINITE, CONDITION_VARIABLE_LOCKMODE_SHARED), FALSE, ERROR_NOT_OWNER);
+    FAILS(SleepConditionVariableSRW(&cv, &l, 0, 0xFFFFFFFFu), FALSE, IP);
+    RETURNS(l.Ptr, NULL); /* still free */
+    SURVIVES(WakeConditionVariable(&cv)); /* nobody sleeps: nothing happens */
+    SURVIVES(WakeAllConditionVariable(&cv));
+
+    /* Memory. */
+    HANDLE heap = GetProcessHeap();
+    RETURNS(heap != NULL, 1);
+    FAILS(HeapAlloc(NULL, 0, 8), NULL, ERROR_INVALID_HANDLE);
+    FAILS(HeapAlloc((HANDLE)(UINT_PTR)0x100, 0, 8), NULL, ERROR_INVALID_HANDLE); /* a socket's value */
+    FAILS(HeapAlloc(heap, 0x40000000u, 8), NULL, IP);
+    FAILS(HeapAlloc(heap, 0, (SIZE_T)-1), NULL, ERROR_NOT_ENOUGH_MEMORY);
+    FAILS(HeapAlloc(heap, 0, (SIZE_T)-17), NULL, ERROR_NOT_ENOUGH_MEMORY);
+    FAILS(HeapReAlloc(heap, 0, NULL, 8), NULL, IP);
+    FAILS(HeapSize(heap, 0, NULL), (SIZE_T)-1, IP);
+    FAILS(HeapSize(NULL, 0, raw), (SIZE_T)-1, ERROR_INVALID_HANDLE);
+    RETURNS(HeapFree(heap, 0, NULL), TRUE);
+    FAILS(HeapFree(NULL, 0, NULL), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(HeapFree(heap, 0, raw + 32), FALSE, IP);  /* not a block of ours */
+    FAILS(HeapFree(heap, 0, raw + 33), FALSE, IP);  /* misaligned */
+    FAILS(HeapSize(heap, 0, raw + 32), (SIZE_T)-1, IP);
+    FAILS(HeapReAlloc(heap, 0, raw + 32, 8), NULL, IP);
+    void *b = HeapAlloc(heap, 0, 16);
+    RETURNS(b != NULL, 1);
+    FAILS(HeapReAlloc(heap, 0, b, (SIZE_T)-1), NULL, ERROR_NOT_ENOUGH_MEMORY);
+    RETURNS(HeapSize(heap, 0, b), 16); /* the failed resize left it alone */
+    RETURNS(HeapFree(heap, 0, b), TRUE);
+    FAILS(GlobalAlloc(0x80000000u, 8), NULL, IP);
+    FAILS(GlobalAlloc(GPTR, (SIZE_T)-1), NULL, ERROR_NOT_ENOUGH_MEMORY);
+    FAILS(LocalAlloc(0x80000000u, 8), NULL, IP);
+    FAILS(LocalAlloc(LPTR, (SIZE_T)-1), NULL, ERROR_NOT_ENOUGH_MEMORY);
+    RETURNS(GlobalFree(NULL), NULL);
+    RETURNS(LocalFree(NULL), NULL);
+    FAILS(GlobalFree(raw + 32), raw + 32, ERROR_INVALID_HANDLE);
+    FAILS(LocalFree(raw + 48), raw + 48, ERROR_INVALID_HANDLE);
+    FAILS(GlobalSize(NULL), 0, ERROR_INVALID_HANDLE);
+    FAILS(GlobalSize(raw + 16), 0, ERROR_INVALID_HANDLE);
+    void *g = GlobalAlloc(GMEM_FIXED, 0);
+    RETURNS(g != NULL, 1);
+    RETURNS(GlobalSize(g), 0);
+    RETURNS(LocalFree(g), NULL);
+    g = LocalAlloc(LHND, 5);
+    RETURNS(g != NULL, 1);
+    RETURNS(GlobalFree(g), NULL);
+    for (size_t i = 0; i < sizeof(raw); i++) CHECK_EQ(raw[i], 0); /* nothing written */
+
+    /* Clocks and ids. */
+    FAILS(QueryPerformanceCounter(NULL), FALSE, ERROR_NOACCESS);
+    FAILS(QueryPerformanceFrequency(NULL), FALSE, ERROR_NOACCESS);
+    {
+        _Alignas(8) unsigned char odd[16] = {0};
+        LARGE_INTEGER v;
+        RETURNS(QueryPerformanceFrequency((LARGE_INTEGER *)(odd + 1)), TRUE); /* misaligned: written unaligned */
+        memcpy(&v, odd + 1, sizeof(v));
+        RETURNS(v.QuadPart, 10000000);
+        RETURNS(QueryPerformanceCounter((LARGE_INTEGER *)(odd + 3)), TRUE);
+    }
+    RETURNS(GetTickCount64() > 0, 1);
+    RETURNS(GetCurrentProcessId() != 0, 1);
+}
+
 /* What needs no WSAStartup (kernel32 objects, byte order, address text), as on Windows. */
 static void without_startup(void) {
     char text[64];
@@ -190,6 +320,7 @@ static void without_startup(void) {
     SURVIVES(GetSystemInfo(NULL));
     SURVIVES(freeaddrinfo(NULL));
     RETURNS(__WSAFDIsSet(0x100, NULL), 0);
+    kernel32_objects();
     /* kernel32 calls on a handle that is no socket: ERROR_INVALID_HANDLE. */
     FAILS(CancelIo((HANDLE)(UINT_PTR)0x100), FALSE, ERROR_INVALID_HANDLE);
     FAILS(CancelIoEx((HANDLE)(UINT_PTR)0x100, NULL), FALSE, ERROR_INVALID_HANDLE);

@@ -2,7 +2,9 @@
  * threads (two per processor, _beginthreadex) wait in GetQueuedCompletionStatus;
  * connections are accepted with AcceptEx (from WSAIoctl) on the port; per-handle and
  * per-I/O data carry the OVERLAPPED, recovered with CONTAINING_RECORD. Each received
- * buffer is echoed with WSASend before the next WSARecv is posted.
+ * buffer is echoed with WSASend before the next WSARecv is posted. Per-handle data comes
+ * from GlobalAlloc, per-I/O data from the process heap, and the count of live clients
+ * is kept under a critical section (it must be back to 0 at the end).
  *
  * Usage: iocp_echo_server N. Prints "port P", serves N connections, then stops the
  * workers (one PostQueuedCompletionStatus(0, 0, NULL) each, WaitForMultipleObjects on
@@ -42,6 +44,39 @@ static LONG64 bytesEchoed;
 static HANDLE hAllServed;
 static LPPER_IO_DATA acceptIo[PENDING_ACCEPTS];
 static volatile LONG stopping;
+static CRITICAL_SECTION csClients;
+static int liveClients, peakClients;
+
+static void ClientUp(void) {
+    EnterCriticalSection(&csClients);
+    if (++liveClients > peakClients) peakClients = liveClients;
+    LeaveCriticalSection(&csClients);
+}
+
+static void ClientDown(void) {
+    EnterCriticalSection(&csClients);
+    liveClients--;
+    LeaveCriticalSection(&csClients);
+}
+
+static LPPER_IO_DATA NewIoData(void) {
+    LPPER_IO_DATA io = (LPPER_IO_DATA)HeapAlloc(GetProcessHeap(), HEAP_ZERO_MEMORY, sizeof(PER_IO_DATA));
+    if (io == NULL) {
+        fprintf(stderr, "HeapAlloc: %lu\n", (unsigned long)GetLastError());
+        exit(1);
+    }
+    return io;
+}
+
+static void FreeClient(LPPER_HANDLE_DATA handleInfo, LPPER_IO_DATA ioInfo) {
+    closesocket(handleInfo->hSock);
+    if (GlobalFree(handleInfo) != NULL || !HeapFree(GetProcessHeap(), 0, ioInfo)) {
+        fprintf(stderr, "freeing a client: %lu\n", (unsigned long)GetLastError());
+        exit(1);
+    }
+    ClientDown();
+    if (InterlockedIncrement(&served) == target) SetEvent(hAllServed);
+}
 
 static void ErrorHandling(const char *msg) {
     fprintf(stderr, "%s: %d\n", msg, WSAGetLastError());
@@ -68,18 +103,12 @@ static void PostRecv(LPPER_HANDLE_DATA handleInfo, LPPER_IO_DATA ioInfo) {
     if (WSARecv(handleInfo->hSock, &ioInfo->wsaBuf, 1, NULL, &flags, &ioInfo->overlapped, NULL) == SOCKET_ERROR &&
         WSAGetLastError() != WSA_IO_PENDING) {
         /* The connection is gone: no packet will come for this one. */
-        closesocket(handleInfo->hSock);
-        free(handleInfo);
-        free(ioInfo);
-        if (InterlockedIncrement(&served) == target) SetEvent(hAllServed);
+        FreeClient(handleInfo, ioInfo);
     }
 }
 
 static void CloseClient(LPPER_HANDLE_DATA handleInfo, LPPER_IO_DATA ioInfo) {
-    closesocket(handleInfo->hSock);
-    free(handleInfo);
-    free(ioInfo);
-    if (InterlockedIncrement(&served) == target) SetEvent(hAllServed);
+    FreeClient(handleInfo, ioInfo);
 }
 
 static unsigned __stdcall EchoThreadMain(void *pComPort) {
@@ -103,11 +132,13 @@ static unsigned __stdcall EchoThreadMain(void *pComPort) {
             }
             if (setsockopt(ioInfo->hAccept, SOL_SOCKET, SO_UPDATE_ACCEPT_CONTEXT, (char *)&hServSock, sizeof(hServSock)) != 0)
                 ErrorHandling("SO_UPDATE_ACCEPT_CONTEXT");
-            LPPER_HANDLE_DATA handleInfo = (LPPER_HANDLE_DATA)malloc(sizeof(PER_HANDLE_DATA));
+            LPPER_HANDLE_DATA handleInfo = (LPPER_HANDLE_DATA)GlobalAlloc(GPTR, sizeof(PER_HANDLE_DATA));
+            if (handleInfo == NULL) ErrorHandling("GlobalAlloc");
             handleInfo->hSock = ioInfo->hAccept;
+            ClientUp();
             if (CreateIoCompletionPort((HANDLE)handleInfo->hSock, hPort, (ULONG_PTR)handleInfo, 0) != hPort)
                 ErrorHandling("CreateIoCompletionPort");
-            LPPER_IO_DATA readInfo = (LPPER_IO_DATA)calloc(1, sizeof(PER_IO_DATA));
+            LPPER_IO_DATA readInfo = NewIoData();
             PostRecv(handleInfo, readInfo);
             if (!stopping) PostAccept(ioInfo);
             continue;
@@ -151,6 +182,7 @@ int main(int argc, char *argv[]) {
     setvbuf(stdout, NULL, _IONBF, 0);
     target = argc > 1 ? atoi(argv[1]) : 1;
     if (WSAStartup(MAKEWORD(2, 2), &wsaData) != 0) ErrorHandling("WSAStartup");
+    InitializeCriticalSection(&csClients);
     hAllServed = CreateEvent(NULL, TRUE, FALSE, NULL);
     hComPort = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0);
     if (hComPort == NULL) ErrorHandling("CreateIoCompletionPort");
@@ -181,7 +213,7 @@ int main(int argc, char *argv[]) {
         ErrorHandling("WSAIoctl");
     if (CreateIoCompletionPort((HANDLE)hServSock, hComPort, 0xACCE, 0) != hComPort) ErrorHandling("associate listener");
     for (i = 0; i < PENDING_ACCEPTS; i++) {
-        acceptIo[i] = (LPPER_IO_DATA)calloc(1, sizeof(PER_IO_DATA));
+        acceptIo[i] = NewIoData();
         PostAccept(acceptIo[i]);
     }
     printf("port %d\n", ntohs(servAdr.sin_port));
@@ -210,7 +242,12 @@ int main(int argc, char *argv[]) {
         }
         CloseHandle(hThreads[i]);
     }
-    for (i = 0; i < PENDING_ACCEPTS; i++) free(acceptIo[i]);
+    for (i = 0; i < PENDING_ACCEPTS; i++) HeapFree(GetProcessHeap(), 0, acceptIo[i]);
+    if (liveClients != 0 || peakClients < 1) {
+        fprintf(stderr, "live clients %d at the end (peak %d)\n", liveClients, peakClients);
+        return 1;
+    }
+    DeleteCriticalSection(&csClients);
     CloseHandle(hComPort);
     CloseHandle(hAllServed);
     WSACleanup();
