@@ -333,6 +333,15 @@ BOOL WINAPI SleepConditionVariableSRW(PCONDITION_VARIABLE ConditionVariable, PSR
 void WINAPI WakeConditionVariable(PCONDITION_VARIABLE ConditionVariable);
 void WINAPI WakeAllConditionVariable(PCONDITION_VARIABLE ConditionVariable);
 
+/* --- console control handlers (wincon.h; Linux signals stand for the events) -------- */
+#define CTRL_C_EVENT 0
+#define CTRL_BREAK_EVENT 1
+#define CTRL_CLOSE_EVENT 2
+#define CTRL_LOGOFF_EVENT 5
+#define CTRL_SHUTDOWN_EVENT 6
+typedef BOOL(WINAPI *PHANDLER_ROUTINE)(DWORD CtrlType);
+BOOL WINAPI SetConsoleCtrlHandler(PHANDLER_ROUTINE HandlerRoutine, BOOL Add);
+
 /* --- I/O completion ports ----------------------------------------------------------- */
 #define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1
 #define FILE_SKIP_SET_EVENT_ON_HANDLE 0x2

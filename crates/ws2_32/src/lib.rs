@@ -36,6 +36,7 @@
 //! Where this differs from Windows, and why, is listed in `crates/ws2_32/README.md`
 //! and in each function's docs.
 
+pub mod console;
 pub mod events;
 pub mod io;
 pub mod iocp;

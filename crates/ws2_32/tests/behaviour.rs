@@ -93,3 +93,52 @@ fn completion_ports_and_threads() {
 fn win32_sync_memory_and_clocks() {
     common::run_c_test("win32_sync");
 }
+
+/// `SetConsoleCtrlHandler`: Ctrl+C and Ctrl+Break (SIGINT, SIGQUIT) reach the handlers
+/// on another thread, most recent first, until one returns TRUE; removal; ignoring
+/// Ctrl+C with a NULL handler. Then, in child processes: an unhandled SIGINT ends the
+/// process by SIGINT, and a close event (SIGTERM) ends it by SIGTERM after the handler
+/// returned TRUE.
+#[test]
+fn console_control_handlers() {
+    use std::os::unix::process::ExitStatusExt;
+
+    common::run_c_test("console");
+    let bin = common::out_dir("console").join("console");
+    for (mode, signal, printed) in [
+        ("die", libc::SIGINT, None),
+        ("close", libc::SIGTERM, Some("handler 2")),
+    ] {
+        let mut child = std::process::Command::new(&bin)
+            .arg(mode)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawning console");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(st) = child.try_wait().expect("try_wait") {
+                break st;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("console {mode} did not end");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(signal),
+            "console {mode}: {status:?}, output:\n{out}"
+        );
+        assert!(!out.contains("survived"), "{out}");
+        if let Some(p) = printed {
+            assert!(
+                out.contains(p),
+                "console {mode} did not print {p:?}:\n{out}"
+            );
+        }
+    }
+}

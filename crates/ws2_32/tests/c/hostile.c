@@ -175,6 +175,11 @@ static void not_initialised(SOCKET s, int with_extensions) {
         }                                                                                       \
     } while (0)
 
+static BOOL WINAPI never_added(DWORD type) {
+    (void)type;
+    return FALSE;
+}
+
 /* kernel32 locks, memory and clocks: NULL and misaligned objects, misuse that Windows
  * leaves undefined (refused here, nothing changed), bad heaps, sizes and flags, foreign
  * and NULL blocks. */
@@ -287,6 +292,9 @@ static void kernel32_objects(void) {
         RETURNS(v.QuadPart, 10000000);
         RETURNS(QueryPerformanceCounter((LARGE_INTEGER *)(odd + 3)), TRUE);
     }
+    /* Removing a handler that was never added; un-ignoring Ctrl+C that was not ignored. */
+    FAILS(SetConsoleCtrlHandler(never_added, FALSE), FALSE, IP);
+    RETURNS(SetConsoleCtrlHandler(NULL, FALSE), TRUE);
     RETURNS(GetTickCount64() > 0, 1);
     RETURNS(GetCurrentProcessId() != 0, 1);
 }
