@@ -20,6 +20,8 @@
 //! - A pointer that did not come from these functions (or was freed already) is
 //!   undefined behaviour, as on Windows; the tag catches most such pointers when the
 //!   memory before them is readable and refuses them with `ERROR_INVALID_PARAMETER`.
+//! - A block of 1 TiB or more is refused (`ERROR_NOT_ENOUGH_MEMORY`) without asking the
+//!   system.
 
 use std::ffi::c_void;
 
@@ -54,11 +56,17 @@ const HEAP_FLAGS: DWORD =
 /// Windows too).
 const GLOBAL_FLAGS: u32 = 0x7F72;
 
+/// The largest block: 1 TiB less the header. Larger requests fail without asking
+/// malloc (no machine this runs on has the memory, and AddressSanitizer's allocator
+/// aborts on them instead of returning NULL).
+const MAX_BLOCK: usize = (1 << 40) - HEADER;
+
 /// Allocates `size` bytes (zeroed if `zero`) with a header; NULL if out of memory.
 fn alloc(size: usize, zero: bool) -> *mut c_void {
-    let Some(total) = size.checked_add(HEADER) else {
+    if size > MAX_BLOCK {
         return std::ptr::null_mut();
-    };
+    }
+    let total = size + HEADER;
     let base = if zero {
         // SAFETY: a plain allocation call; NULL is handled below.
         unsafe { libc::calloc(1, total) }

@@ -248,6 +248,8 @@ static void kernel32_objects(void) {
     FAILS(HeapAlloc(heap, 0x40000000u, 8), NULL, IP);
     FAILS(HeapAlloc(heap, 0, (SIZE_T)-1), NULL, ERROR_NOT_ENOUGH_MEMORY);
     FAILS(HeapAlloc(heap, 0, (SIZE_T)-17), NULL, ERROR_NOT_ENOUGH_MEMORY);
+    FAILS(HeapAlloc(heap, 0, (SIZE_T)1 << 40), NULL, ERROR_NOT_ENOUGH_MEMORY);
+    FAILS(HeapAlloc(heap, HEAP_ZERO_MEMORY, ((SIZE_T)1 << 40) - 16 + 1), NULL, ERROR_NOT_ENOUGH_MEMORY);
     FAILS(HeapReAlloc(heap, 0, NULL, 8), NULL, IP);
     FAILS(HeapSize(heap, 0, NULL), (SIZE_T)-1, IP);
     FAILS(HeapSize(NULL, 0, raw), (SIZE_T)-1, ERROR_INVALID_HANDLE);
