@@ -46,7 +46,13 @@ struct EventState {
     signaled: bool,
     /// Waiters currently blocked on this event (registered only while blocking).
     waiters: Vec<Arc<Waiter>>,
+    /// Futures waiting on this event ([`Event::wait_async`]), by id; a set takes them
+    /// all (a future that finds the signal taken registers again).
+    tasks: Vec<(u64, std::task::Waker)>,
 }
+
+/// Ids of [`EventWait`] futures (a plain counter, not a handoff).
+static NEXT_WAIT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl std::fmt::Debug for Event {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,6 +89,7 @@ impl Event {
             state: Mutex::new(EventState {
                 signaled: initially_set,
                 waiters: Vec::new(),
+                tasks: Vec::new(),
             }),
         }))
     }
@@ -103,6 +110,34 @@ impl Event {
                 // already taken goes back to sleep and the next set wakes another.
                 break;
             }
+        }
+        let tasks = std::mem::take(&mut state.tasks);
+        drop(state);
+        // Every waiting future, outside the lock (a waker may poll at once); for an
+        // auto-reset event the first to poll takes the signal, the rest wait again.
+        for (_, w) in tasks {
+            w.wake();
+        }
+    }
+
+    /// A future that completes when the event is signalled; for an auto-reset event it
+    /// takes the signal (resets it), as a successful wait does. It works under any
+    /// executor; with [`crate::time::timeout`] it has a deadline.
+    ///
+    /// # Examples
+    /// ```
+    /// use overlapped::{Event, executor};
+    /// let ev = Event::new_auto();
+    /// let e2 = ev.clone();
+    /// std::thread::spawn(move || e2.set());
+    /// executor::block_on(ev.wait_async());
+    /// assert!(!ev.is_set(), "the wait took the auto-reset signal");
+    /// ```
+    pub fn wait_async(&self) -> EventWait {
+        EventWait {
+            event: self.clone(),
+            id: NEXT_WAIT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            registered: false,
         }
     }
 
@@ -152,6 +187,58 @@ impl Event {
 
     fn addr(&self) -> usize {
         Arc::as_ptr(&self.0) as usize
+    }
+}
+
+/// The future of [`Event::wait_async`]. Dropping it stops the wait (an auto-reset
+/// event's signal is only taken by a wait that completes).
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct EventWait {
+    event: Event,
+    id: u64,
+    registered: bool,
+}
+
+impl std::future::Future for EventWait {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let this = self.get_mut();
+        let inner = &this.event.0;
+        let mut state = inner.state.lock();
+        let at = state.tasks.iter().position(|(id, _)| *id == this.id);
+        if Event::try_take(&mut state, inner.manual) {
+            if let Some(i) = at {
+                state.tasks.swap_remove(i);
+            }
+            this.registered = false;
+            return std::task::Poll::Ready(());
+        }
+        match at {
+            Some(i) => {
+                if !state.tasks[i].1.will_wake(cx.waker()) {
+                    state.tasks[i].1.clone_from(cx.waker());
+                }
+            }
+            None => state.tasks.push((this.id, cx.waker().clone())),
+        }
+        this.registered = true;
+        std::task::Poll::Pending
+    }
+}
+
+impl Drop for EventWait {
+    fn drop(&mut self) {
+        if self.registered {
+            let mut state = self.event.0.state.lock();
+            if let Some(i) = state.tasks.iter().position(|(id, _)| *id == self.id) {
+                state.tasks.swap_remove(i);
+            }
+        }
     }
 }
 

@@ -509,6 +509,41 @@ pub fn block_on<F: IntoFuture>(fut: F) -> F::Output {
     }
 }
 
+/// A future that is pending once, waking itself: awaiting it lets the executor run
+/// other tasks before this one goes on (a long-running task's courtesy). Works under
+/// any executor.
+///
+/// # Examples
+/// ```
+/// overlapped::executor::block_on(async {
+///     overlapped::executor::yield_now().await;
+/// });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.yielded {
+            return Poll::Ready(());
+        }
+        this.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 /// Spawns `fut` (a future, or an operation builder, posted now) on the current runtime (the one whose worker or
 /// [`Runtime::block_on`] runs this code), or else on the default runtime, started on
 /// first use with one worker per core.

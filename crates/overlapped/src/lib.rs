@@ -108,7 +108,7 @@ pub use buf::{BufList, IoBuf, IoBufMut, IoBufs, IoBufsMut, RawBuf, Slice};
 pub use engine::op::Completion;
 pub use engine::{BackendInfo, probe};
 pub use error::{NtStatus, WsaError, win32};
-pub use event::{Event, MAXIMUM_WAIT_EVENTS, WaitOutcome, wait_all, wait_any};
+pub use event::{Event, EventWait, MAXIMUM_WAIT_EVENTS, WaitOutcome, wait_all, wait_any};
 pub use ops::{
     Accept, Accepted, AddressHook, Connect, Ioctl, IoctlOutput, IoctlRequest, Posted, Received,
     Recv, RecvFrom, Send, SendTo, Status, WaitReady,
@@ -122,6 +122,7 @@ pub mod executor;
 #[cfg(all(test, loom))]
 mod executor_loom;
 pub mod future;
+pub mod time;
 #[cfg(feature = "tokio")]
 pub mod tokio_driver;
 pub use future::{OpFuture, OpResult};

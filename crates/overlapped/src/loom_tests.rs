@@ -25,6 +25,41 @@ fn loom_event_set_wakes_waiter() {
     });
 }
 
+/// A waker that records that it was woken.
+struct Flag(crate::sync::AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.store(true, crate::sync::Ordering::SeqCst);
+    }
+}
+
+/// An async wait (`Event::wait_async`) against a set from another thread: the poll is
+/// ready, or the set wakes the future's waker and the next poll is (no lost wake-up);
+/// the completed wait takes the auto-reset signal.
+#[test]
+fn loom_event_set_wakes_async_wait() {
+    loom::model(|| {
+        let ev = Event::new_auto();
+        let setter = ev.clone();
+        let t = loom::thread::spawn(move || setter.set());
+        let woken = std::sync::Arc::new(Flag(crate::sync::AtomicBool::new(false)));
+        let waker = std::task::Waker::from(std::sync::Arc::clone(&woken));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut wait = Box::pin(ev.wait_async());
+        let ready = wait.as_mut().poll(&mut cx).is_ready();
+        t.join().unwrap();
+        if !ready {
+            assert!(
+                woken.0.load(crate::sync::Ordering::SeqCst),
+                "set after the poll registered: the waker must be woken"
+            );
+            assert!(wait.as_mut().poll(&mut cx).is_ready());
+        }
+        assert!(!ev.is_set(), "the completed wait took the signal");
+    });
+}
+
 /// An auto-reset event set once releases exactly one of two waiters; the second set
 /// releases the other.
 #[test]
