@@ -110,10 +110,13 @@ fn register(deadline: Instant, key: Option<(Instant, u64)>, waker: &Waker) -> (I
         let spawned = std::thread::Builder::new()
             .name("ovl-timer".into())
             .spawn(move || run_timers(t));
-        // Without the thread the timer could never fire: that is a broken process
-        // (thread creation fails only when the system is out of resources).
-        spawned.expect("starting the ovl-timer thread");
-        state.started = true;
+        match spawned {
+            Ok(_) => state.started = true,
+            // Out of threads: no panic and no lost deadline; the future is polled
+            // again at once (it checks the clock, and the next registration retries
+            // the thread), so it spins until the deadline or until the thread starts.
+            Err(_) => waker.wake_by_ref(),
+        }
     } else if earliest {
         t.changed.notify_one();
     }

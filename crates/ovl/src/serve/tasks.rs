@@ -25,7 +25,6 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -97,7 +96,7 @@ impl Executor for Builtin {
     }
 
     fn sleep(d: Duration) -> impl Future<Output = ()> + std::marker::Send {
-        ThreadSleep::new(d)
+        overlapped::time::sleep(d)
     }
 }
 
@@ -299,83 +298,7 @@ async fn echo(sock: Socket) {
         }
         if immediate >= BUDGET {
             immediate = 0;
-            YieldNow(false).await;
+            overlapped::executor::yield_now().await;
         }
-    }
-}
-
-/// Returns `Pending` once, waking itself: the task goes to the back of its runtime's
-/// queue.
-struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            return Poll::Ready(());
-        }
-        self.0 = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
-}
-
-/// A sleep for the built-in executor, which has no timer: a short-lived thread wakes the
-/// task after the delay (used only to back off from a shortage, so rarely). Should the
-/// thread not start, the poll sleeps in place.
-#[derive(Debug)]
-struct ThreadSleep {
-    delay: Duration,
-    /// Whether the delay is over, and the waker to call when it is.
-    state: Arc<Mutex<(bool, Option<Waker>)>>,
-    /// Whether the timer thread was started.
-    started: bool,
-}
-
-impl ThreadSleep {
-    fn new(delay: Duration) -> Self {
-        Self {
-            delay,
-            state: Arc::new(Mutex::new((false, None))),
-            started: false,
-        }
-    }
-}
-
-impl Future for ThreadSleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        {
-            let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-            if state.0 {
-                return Poll::Ready(());
-            }
-            state.1 = Some(cx.waker().clone());
-        }
-        if !self.started {
-            self.started = true;
-            let state = Arc::clone(&self.state);
-            let delay = self.delay;
-            let timer = std::thread::Builder::new()
-                .name("ovl-backoff".into())
-                .spawn(move || {
-                    std::thread::sleep(delay);
-                    let waker = {
-                        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
-                        state.0 = true;
-                        state.1.take()
-                    };
-                    if let Some(w) = waker {
-                        w.wake();
-                    }
-                });
-            if timer.is_err() {
-                std::thread::sleep(self.delay);
-                return Poll::Ready(());
-            }
-        }
-        Poll::Pending
     }
 }
