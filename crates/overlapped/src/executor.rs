@@ -673,6 +673,58 @@ impl Runtime {
         let _context = enter(Arc::clone(&self.shared));
         block_on(fut)
     }
+
+    /// A cloneable [`Handle`] that spawns on this runtime from any thread.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+/// A handle to a [`Runtime`]: cloneable and `Send`, it spawns on the runtime from any
+/// thread without owning it.
+///
+/// # Panics
+/// A task spawned through a handle after its runtime was dropped never runs: awaiting
+/// its [`JoinHandle`] panics ("its runtime shut down").
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle").finish_non_exhaustive()
+    }
+}
+
+impl Handle {
+    /// The runtime whose worker (or [`Runtime::block_on`]) runs the calling code, if
+    /// any.
+    pub fn try_current() -> Option<Handle> {
+        CONTEXT
+            .try_with(|c| c.borrow().clone())
+            .ok()
+            .flatten()
+            .map(|shared| Handle { shared })
+    }
+
+    /// Spawns `fut` on the runtime, as [`Runtime::spawn`].
+    pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
+    where
+        F: IntoFuture,
+        F::IntoFuture: std::marker::Send + 'static,
+        F::Output: std::marker::Send + 'static,
+    {
+        self.shared.spawn(fut.into_future())
+    }
+
+    /// Runs `fut` on the calling thread, as [`Runtime::block_on`].
+    pub fn block_on<F: IntoFuture>(&self, fut: F) -> F::Output {
+        let _context = enter(Arc::clone(&self.shared));
+        block_on(fut)
+    }
 }
 
 impl Drop for Runtime {
@@ -693,5 +745,6 @@ impl Drop for Runtime {
 const _: () = {
     const fn assert_send_sync<T: std::marker::Send + Sync>() {}
     assert_send_sync::<Runtime>();
+    assert_send_sync::<Handle>();
     assert_send_sync::<JoinHandle<u32>>();
 };

@@ -1,6 +1,6 @@
-//! Timers (`time::sleep`, `time::timeout`), async event waits (`Event::wait_async`) and
-//! `executor::yield_now`, under the built-in executor and (with `--features tokio`)
-//! under tokio.
+//! Timers (`time::sleep`, `time::timeout`), async event waits (`Event::wait_async`),
+//! `executor::yield_now` and runtime handles, under the built-in executor and (with
+//! `--features tokio`) under tokio.
 
 mod util;
 
@@ -221,4 +221,34 @@ fn an_earlier_deadline_is_not_held_up_by_a_later_one() {
         rx.recv_timeout(LONG).is_ok(),
         "the 10 ms sleep waited for the hour-long one"
     );
+}
+
+#[test]
+fn a_handle_spawns_from_other_threads_and_fails_cleanly_after_shutdown() {
+    let rt = Runtime::new(1).unwrap();
+    let handle = rt.handle();
+    assert!(
+        executor::Handle::try_current().is_none(),
+        "not on a runtime here"
+    );
+    // From a plain thread.
+    let h2 = handle.clone();
+    let out = std::thread::spawn(move || h2.block_on(h2.spawn(async { 40 + 2 })))
+        .join()
+        .unwrap();
+    assert_eq!(out, 42);
+    // From inside a task: the current runtime.
+    let nested = rt.block_on(rt.spawn(async {
+        let here = executor::Handle::try_current().expect("on a worker");
+        here.spawn(async { 7 }).await
+    }));
+    assert_eq!(nested, 7);
+    drop(rt);
+    // The runtime is gone: the task never runs, and its handle says so.
+    let late = handle.spawn(async { 1 });
+    let awaited =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| executor::block_on(late)));
+    let msg = awaited.expect_err("a task spawned after shutdown cannot finish");
+    let text = msg.downcast_ref::<&str>().copied().unwrap_or_default();
+    assert!(text.contains("runtime shut down"), "{text}");
 }
