@@ -34,6 +34,12 @@ typedef unsigned int ovl_ws2_u_long;
 #include <stdint.h>
 #include <string.h>
 #include <wchar.h>
+/* What Windows' headers bring in along the way (winnt.h includes <ctype.h>, the
+ * varargs macros come with them), and programs written for Windows rely on. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <strings.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,6 +57,9 @@ extern "C" {
 #endif
 #ifndef __cdecl
 #define __cdecl
+#endif
+#ifndef _cdecl
+#define _cdecl
 #endif
 #define FAR
 #define NEAR
@@ -76,6 +85,31 @@ typedef intptr_t INT_PTR, LONG_PTR, SSIZE_T;
 typedef uintptr_t UINT_PTR, ULONG_PTR, DWORD_PTR, SIZE_T, *PULONG_PTR;
 typedef void *PVOID, *LPVOID, *HANDLE, *PHANDLE, *LPHANDLE, *HMODULE, *HINSTANCE, *HWND;
 typedef const void *LPCVOID;
+typedef DWORD_PTR *PDWORD_PTR;
+typedef LONG HRESULT;
+#ifndef MAX_PATH
+#define MAX_PATH 260
+#endif
+#ifndef S_OK
+#define S_OK ((HRESULT)0L)
+#define S_FALSE ((HRESULT)1L)
+#endif
+#ifndef SUCCEEDED
+#define SUCCEEDED(hr) (((HRESULT)(hr)) >= 0)
+#endif
+#ifndef FAILED
+#define FAILED(hr) (((HRESULT)(hr)) < 0)
+#endif
+/* minwindef.h's min and max, in C only: as macros they would break the C++ standard
+ * library's std::min and std::max (Windows programs in C++ define NOMINMAX for that). */
+#if !defined(__cplusplus) && !defined(NOMINMAX)
+#ifndef max
+#define max(a, b) (((a) > (b)) ? (a) : (b))
+#endif
+#ifndef min
+#define min(a, b) (((a) < (b)) ? (a) : (b))
+#endif
+#endif
 typedef char *PSTR, *LPSTR;
 typedef const char *PCSTR, *LPCSTR;
 typedef WCHAR *PWSTR, *LPWSTR;
@@ -332,6 +366,37 @@ BOOL WINAPI SleepConditionVariableCS(PCONDITION_VARIABLE ConditionVariable, PCRI
 BOOL WINAPI SleepConditionVariableSRW(PCONDITION_VARIABLE ConditionVariable, PSRWLOCK SRWLock, DWORD dwMilliseconds, ULONG Flags);
 void WINAPI WakeConditionVariable(PCONDITION_VARIABLE ConditionVariable);
 void WINAPI WakeAllConditionVariable(PCONDITION_VARIABLE ConditionVariable);
+
+/* --- the standard handles and console output ---------------------------------------- */
+#define STD_INPUT_HANDLE ((DWORD)-10)
+#define STD_OUTPUT_HANDLE ((DWORD)-11)
+#define STD_ERROR_HANDLE ((DWORD)-12)
+HANDLE WINAPI GetStdHandle(DWORD nStdHandle);
+BOOL WINAPI WriteConsoleA(HANDLE hConsoleOutput, const VOID *lpBuffer, DWORD nNumberOfCharsToWrite,
+                          LPDWORD lpNumberOfCharsWritten, LPVOID lpReserved);
+#define WriteConsole WriteConsoleA
+
+/* --- lstr* (kernel32's string functions; NULL-tolerant like Windows') ----------------- */
+static inline int lstrlenA(LPCSTR lpString) { return lpString ? (int)strlen(lpString) : 0; }
+static inline LPSTR lstrcpyA(LPSTR lpString1, LPCSTR lpString2) {
+    return (lpString1 && lpString2) ? strcpy(lpString1, lpString2) : NULL;
+}
+static inline LPSTR lstrcatA(LPSTR lpString1, LPCSTR lpString2) {
+    return (lpString1 && lpString2) ? strcat(lpString1, lpString2) : NULL;
+}
+static inline int lstrcmpA(LPCSTR lpString1, LPCSTR lpString2) {
+    int r = strcmp(lpString1 ? lpString1 : "", lpString2 ? lpString2 : "");
+    return r < 0 ? -1 : r > 0;
+}
+static inline int lstrcmpiA(LPCSTR lpString1, LPCSTR lpString2) {
+    int r = strcasecmp(lpString1 ? lpString1 : "", lpString2 ? lpString2 : "");
+    return r < 0 ? -1 : r > 0;
+}
+#define lstrlen lstrlenA
+#define lstrcpy lstrcpyA
+#define lstrcat lstrcatA
+#define lstrcmp lstrcmpA
+#define lstrcmpi lstrcmpiA
 
 /* --- console control handlers (wincon.h; Linux signals stand for the events) -------- */
 #define CTRL_C_EVENT 0

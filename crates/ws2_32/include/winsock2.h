@@ -373,6 +373,21 @@ SOCKET WSAAPI WSASocketW(int af, int type, int protocol, void *lpProtocolInfo, G
 int WSAAPI bind(SOCKET s, const struct sockaddr *name, int namelen) OVL_WS2_ASM("ws2_bind");
 int WSAAPI listen(SOCKET s, int backlog) OVL_WS2_ASM("ws2_listen");
 SOCKET WSAAPI accept(SOCKET s, struct sockaddr *addr, int *addrlen) OVL_WS2_ASM("ws2_accept");
+/* WSAAccept: accept with an optional condition function (QOS, group and connect data
+ * are not supported: the function gets NULL for them). */
+#define CF_ACCEPT 0x0000
+#define CF_REJECT 0x0001
+#define CF_DEFER 0x0002
+typedef struct _QualityOfService QOS, *LPQOS; /* opaque: always NULL here */
+typedef int(CALLBACK *LPCONDITIONPROC)(LPWSABUF lpCallerId, LPWSABUF lpCallerData, LPQOS lpSQOS, LPQOS lpGQOS,
+                                       LPWSABUF lpCalleeId, LPWSABUF lpCalleeData, GROUP *g,
+                                       DWORD_PTR dwCallbackData);
+SOCKET WSAAPI WSAAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen, LPCONDITIONPROC lpfnCondition,
+                        DWORD_PTR dwCallbackData);
+/* WSAAddressToString: "a.b.c.d[:port]" or "[v6]:port"; lpProtocolInfo is ignored. */
+INT WSAAPI WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength, void *lpProtocolInfo,
+                               LPSTR lpszAddressString, LPDWORD lpdwAddressStringLength);
+#define WSAAddressToString WSAAddressToStringA
 int WSAAPI connect(SOCKET s, const struct sockaddr *name, int namelen) OVL_WS2_ASM("ws2_connect");
 int WSAAPI closesocket(SOCKET s);
 int WSAAPI shutdown(SOCKET s, int how) OVL_WS2_ASM("ws2_shutdown");

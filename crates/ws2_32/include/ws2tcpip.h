@@ -42,6 +42,19 @@ PCSTR WSAAPI inet_ntop(INT Family, const VOID *pAddr, PSTR pStringBuf, size_t St
 #define InetPtonA inet_pton
 #define InetNtopA inet_ntop
 
+/* getnameinfo: Windows' NI_* values (glibc's differ; the library translates). */
+#define NI_MAXHOST 1025
+#define NI_MAXSERV 32
+#define NI_NOFQDN 0x01
+#define NI_NUMERICHOST 0x02
+#define NI_NAMEREQD 0x04
+#define NI_NUMERICSERV 0x08
+#define NI_DGRAM 0x10
+INT WSAAPI getnameinfo(const struct sockaddr *pSockaddr, socklen_t SockaddrLength, PCHAR pNodeBuffer,
+                       DWORD NodeBufferSize, PCHAR pServiceBuffer, DWORD ServiceBufferSize, INT Flags)
+    OVL_WS2_ASM("ws2_getnameinfo");
+#define GetNameInfoA getnameinfo
+
 #ifdef __cplusplus
 }
 #endif

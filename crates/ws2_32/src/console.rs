@@ -1,5 +1,6 @@
-//! Console control handlers: `SetConsoleCtrlHandler`, how servers written for Windows
-//! learn of Ctrl+C and shut down cleanly.
+//! The console: control handlers (`SetConsoleCtrlHandler`, how servers written for
+//! Windows learn of Ctrl+C and shut down cleanly), and the standard handles with
+//! `WriteConsoleA`, which Microsoft's samples print through.
 //!
 //! # The model
 //! Linux delivers these as signals: `SIGINT` is `CTRL_C_EVENT`, `SIGQUIT` (Ctrl+\\) is
@@ -215,5 +216,103 @@ pub unsafe extern "C" fn SetConsoleCtrlHandler(routine: Option<HandlerRoutine>, 
             handlers.remove(at);
         }
         Ok(TRUE)
+    })
+}
+
+/// `STD_INPUT_HANDLE`, `STD_OUTPUT_HANDLE`, `STD_ERROR_HANDLE` (as `DWORD`s).
+const STD_HANDLES: [(DWORD, usize, libc::c_int); 3] = [
+    ((-10i32) as DWORD, 0x10, 0),
+    ((-11i32) as DWORD, 0x14, 1),
+    ((-12i32) as DWORD, 0x18, 2),
+];
+
+/// The descriptor behind a standard handle from [`GetStdHandle`].
+fn std_fd(h: crate::types::HANDLE) -> Option<libc::c_int> {
+    STD_HANDLES
+        .iter()
+        .find(|(_, v, _)| *v == h as usize)
+        .map(|(_, _, fd)| *fd)
+}
+
+/// `HANDLE GetStdHandle(DWORD nStdHandle)`: the standard input, output or error
+/// handle, for [`WriteConsoleA`].
+///
+/// Parameters: `STD_INPUT_HANDLE` (-10), `STD_OUTPUT_HANDLE` (-11), `STD_ERROR_HANDLE`
+/// (-12).
+/// Returns: the handle (fixed values below the handle table's, never closed), or
+/// `INVALID_HANDLE_VALUE` with `ERROR_INVALID_HANDLE` for another value.
+/// Memory and lifetimes: the handle stays valid for the life of the process.
+#[unsafe(no_mangle)]
+pub extern "C" fn GetStdHandle(which: DWORD) -> crate::types::HANDLE {
+    guard(usize::MAX as crate::types::HANDLE, || {
+        STD_HANDLES
+            .iter()
+            .find(|(n, _, _)| *n == which)
+            .map(|(_, v, _)| *v as crate::types::HANDLE)
+            .ok_or(win32::ERROR_INVALID_HANDLE)
+    })
+}
+
+/// `BOOL WriteConsoleA(HANDLE hConsoleOutput, const VOID *lpBuffer, DWORD
+/// nNumberOfCharsToWrite, LPDWORD lpNumberOfCharsWritten, LPVOID lpReserved)`: writes
+/// the characters to the standard output or error (whatever it is connected to: a
+/// terminal, a pipe or a file).
+///
+/// Parameters: a handle from `GetStdHandle(STD_OUTPUT_HANDLE)` or `STD_ERROR_HANDLE`,
+/// the characters and their count, where to write how many were written (may be NULL),
+/// reserved.
+/// Returns: TRUE once every character is written, or FALSE with `ERROR_INVALID_HANDLE`
+/// (not an output handle), `ERROR_NOACCESS` (NULL buffer with a nonzero count), or the
+/// Win32 code of the write's failure (`ERROR_BROKEN_PIPE` for a closed pipe); the count
+/// written so far is reported either way.
+/// Memory and lifetimes: the buffer is read during the call only.
+///
+/// # Safety
+/// `lpBuffer` null or `nNumberOfCharsToWrite` readable bytes; `lpNumberOfCharsWritten`
+/// null or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WriteConsoleA(
+    h: crate::types::HANDLE,
+    buf: *const u8,
+    count: DWORD,
+    written: *mut DWORD,
+    _reserved: *mut std::ffi::c_void,
+) -> BOOL {
+    guard(FALSE, || {
+        let fd = match std_fd(h) {
+            Some(fd @ (1 | 2)) => fd,
+            _ => return Err(win32::ERROR_INVALID_HANDLE),
+        };
+        if buf.is_null() && count > 0 {
+            return Err(win32::ERROR_NOACCESS);
+        }
+        let mut done = 0usize;
+        let total = count as usize;
+        let mut failure = None;
+        while done < total {
+            let rest = buf.wrapping_add(done);
+            // SAFETY: `buf` has `count` readable bytes (the contract); `done < total`.
+            let n = unsafe { libc::write(fd, rest.cast(), total - done) };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                failure = Some(match e.raw_os_error() {
+                    Some(libc::EPIPE) => 109, // ERROR_BROKEN_PIPE
+                    _ => 29,                  // ERROR_WRITE_FAULT
+                });
+                break;
+            }
+            done += n.unsigned_abs();
+        }
+        if !written.is_null() {
+            // SAFETY: non-null and writable (the contract).
+            unsafe { written.write_unaligned(DWORD::try_from(done).unwrap_or(DWORD::MAX)) };
+        }
+        match failure {
+            Some(code) => Err(code),
+            None => Ok(TRUE),
+        }
     })
 }

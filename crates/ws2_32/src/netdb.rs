@@ -387,6 +387,188 @@ pub unsafe extern "C" fn getaddrinfo(
     })
 }
 
+/// Windows `NI_*` flags and their Linux values.
+const NI_FLAGS: [(i32, i32); 5] = [
+    (0x01, libc::NI_NOFQDN),
+    (0x02, libc::NI_NUMERICHOST),
+    (0x04, libc::NI_NAMEREQD),
+    (0x08, libc::NI_NUMERICSERV),
+    (0x10, libc::NI_DGRAM),
+];
+
+/// A Linux `sockaddr_storage` holding `sa`, and its length.
+fn linux_sockaddr(sa: &SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: all-zero is a valid sockaddr_storage.
+    let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match sa {
+        SocketAddr::V4(v4) => {
+            // SAFETY: sockaddr_storage is large and aligned enough for a sockaddr_in.
+            let sin = unsafe { &mut *(&raw mut ss).cast::<libc::sockaddr_in>() };
+            sin.sin_family = libc::sa_family_t::try_from(libc::AF_INET).unwrap_or_default();
+            sin.sin_port = v4.port().to_be();
+            sin.sin_addr.s_addr = u32::from_ne_bytes(v4.ip().octets());
+            size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(v6) => {
+            // SAFETY: as above, for a sockaddr_in6.
+            let sin6 = unsafe { &mut *(&raw mut ss).cast::<libc::sockaddr_in6>() };
+            sin6.sin6_family = libc::sa_family_t::try_from(libc::AF_INET6).unwrap_or_default();
+            sin6.sin6_port = v6.port().to_be();
+            sin6.sin6_flowinfo = v6.flowinfo();
+            sin6.sin6_addr.s6_addr = v6.ip().octets();
+            sin6.sin6_scope_id = v6.scope_id();
+            size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (ss, libc::socklen_t::try_from(len).unwrap_or(0))
+}
+
+/// `INT getnameinfo(const SOCKADDR *pSockaddr, socklen_t SockaddrLength, PCHAR
+/// pNodeBuffer, DWORD NodeBufferSize, PCHAR pServiceBuffer, DWORD ServiceBufferSize, INT
+/// Flags)`: the host and service names of an address (Windows `sockaddr` and `NI_*`
+/// flags), through glibc's resolver.
+///
+/// Parameters: the address and its length, the host buffer and its size (NULL / 0: not
+/// wanted), the service buffer and its size (likewise), `NI_NOFQDN`, `NI_NUMERICHOST`,
+/// `NI_NAMEREQD`, `NI_NUMERICSERV`, `NI_DGRAM`.
+/// Returns: 0, or a Winsock error code that is also the thread's last error:
+/// `WSANOTINITIALISED`, `WSAEFAULT` (NULL or short address, a buffer too small),
+/// `WSAEAFNOSUPPORT`, `WSAEINVAL` (unknown flags), `WSAHOST_NOT_FOUND` (no name with
+/// `NI_NAMEREQD`, or neither buffer asked for), `WSATRY_AGAIN`, `WSANO_RECOVERY`.
+/// Memory and lifetimes: the buffers are written before return; nothing is kept.
+///
+/// # Safety
+/// `pSockaddr` null or `SockaddrLength` readable bytes; each buffer null or its size in
+/// writable bytes.
+#[unsafe(export_name = "ws2_getnameinfo")]
+pub unsafe extern "C" fn getnameinfo(
+    sa: *const u8,
+    salen: i32,
+    host: *mut c_char,
+    hostlen: DWORD,
+    serv: *mut c_char,
+    servlen: DWORD,
+    flags: i32,
+) -> i32 {
+    let lookup = || -> Result<(), u32> {
+        started()?;
+        // SAFETY: null or `salen` readable bytes (the contract); `read` checks both.
+        let addr = unsafe { addr::read(sa, salen) }?;
+        if flags & !0x1F != 0 {
+            return Err(WsaError::WSAEINVAL.code());
+        }
+        let lflags = NI_FLAGS
+            .iter()
+            .filter(|(w, _)| flags & w != 0)
+            .fold(0, |acc, (_, l)| acc | l);
+        let (host, hostlen) = if host.is_null() || hostlen == 0 {
+            (std::ptr::null_mut(), 0)
+        } else {
+            (host, hostlen)
+        };
+        let (serv, servlen) = if serv.is_null() || servlen == 0 {
+            (std::ptr::null_mut(), 0)
+        } else {
+            (serv, servlen)
+        };
+        if host.is_null() && serv.is_null() {
+            return Err(WSAHOST_NOT_FOUND);
+        }
+        let (ss, len) = linux_sockaddr(&addr);
+        // SAFETY: a valid Linux sockaddr of `len` bytes; the buffers are null or their
+        // sizes in writable bytes (the contract).
+        let rc = unsafe {
+            libc::getnameinfo(
+                (&raw const ss).cast(),
+                len,
+                host,
+                hostlen,
+                serv,
+                servlen,
+                lflags,
+            )
+        };
+        match rc {
+            0 => Ok(()),
+            libc::EAI_OVERFLOW => Err(WsaError::WSAEFAULT.code()),
+            libc::EAI_NONAME => Err(WSAHOST_NOT_FOUND),
+            libc::EAI_SYSTEM => Err(WSANO_RECOVERY),
+            other => Err(resolver_error(other)),
+        }
+    };
+    // The error code is the return value (and the last error), as getaddrinfo's.
+    guard(WSANO_RECOVERY as i32, || match lookup() {
+        Ok(()) => Ok(0),
+        Err(code) => {
+            set_last_error(code);
+            Ok(code as i32)
+        }
+    })
+}
+
+/// `INT WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength,
+/// LPWSAPROTOCOL_INFOA lpProtocolInfo, LPSTR lpszAddressString, LPDWORD
+/// lpdwAddressStringLength)`: an address as text, with its port when nonzero
+/// (`127.0.0.1:80`, `[::1]:80`; IPv6 scope ids as `%N`).
+///
+/// Parameters: the address (Windows `sockaddr`) and its length, protocol info
+/// (ignored), the output buffer, and its size in characters (in: the room; out: the
+/// length written, with the NUL, or the length needed).
+/// Returns: 0, or `SOCKET_ERROR` with `WSAEFAULT` (the buffer is too small: the needed
+/// size is written back; or a NULL or short address, or a NULL length),
+/// `WSAEINVAL` (not an IPv4 or IPv6 address), `WSANOTINITIALISED`.
+/// Memory and lifetimes: the buffer is written before return.
+///
+/// # Safety
+/// `lpsaAddress` null or `dwAddressLength` readable bytes; `lpdwAddressStringLength`
+/// null or valid; `lpszAddressString` null or that many writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSAAddressToStringA(
+    sa: *const u8,
+    salen: DWORD,
+    _info: *mut libc::c_void,
+    out: *mut c_char,
+    outlen: *mut DWORD,
+) -> i32 {
+    guard(-1, || {
+        started()?;
+        if outlen.is_null() {
+            return Err(WsaError::WSAEFAULT.code());
+        }
+        let salen = i32::try_from(salen).map_err(|_| WsaError::WSAEFAULT.code())?;
+        // SAFETY: null or `salen` readable bytes (the contract); `read` checks both.
+        let addr = unsafe { addr::read(sa, salen) }.map_err(|e| {
+            if e == WsaError::WSAEAFNOSUPPORT.code() {
+                WsaError::WSAEINVAL.code()
+            } else {
+                e
+            }
+        })?;
+        let text = match (addr, addr.port()) {
+            (SocketAddr::V4(a), 0) => a.ip().to_string(),
+            (SocketAddr::V6(a), 0) if a.scope_id() != 0 => format!("{}%{}", a.ip(), a.scope_id()),
+            (SocketAddr::V6(a), 0) => a.ip().to_string(),
+            (a, _) => a.to_string(),
+        };
+        let need = text.len() + 1;
+        // SAFETY: non-null and valid (the contract).
+        let room = unsafe { outlen.read_unaligned() } as usize;
+        let need_dw = DWORD::try_from(need).unwrap_or(DWORD::MAX);
+        if out.is_null() || room < need {
+            // SAFETY: as above.
+            unsafe { outlen.write_unaligned(need_dw) };
+            return Err(WsaError::WSAEFAULT.code());
+        }
+        // SAFETY: `room >= need` writable bytes at `out` (the contract, checked).
+        let dst = unsafe { std::slice::from_raw_parts_mut(out.cast::<u8>(), need) };
+        dst[..text.len()].copy_from_slice(text.as_bytes());
+        dst[text.len()] = 0;
+        // SAFETY: as above.
+        unsafe { outlen.write_unaligned(need_dw) };
+        Ok(0)
+    })
+}
+
 /// `VOID freeaddrinfo(PADDRINFOA pAddrInfo)`: frees a list from [`getaddrinfo`].
 ///
 /// Parameters: a list from `getaddrinfo`, or NULL.

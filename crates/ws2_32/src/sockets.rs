@@ -14,7 +14,7 @@ use overlapped::{Event, Kind, PollEntry, Readiness, Shutdown, Socket, WsaError};
 
 use crate::addr;
 use crate::handles::{self, Object, SockEntry, guard, started};
-use crate::types::{INVALID_SOCKET, SOCKET, SOCKET_ERROR, c, fd_set, linger, timeval};
+use crate::types::{INVALID_SOCKET, SOCKET, SOCKET_ERROR, WSABUF, c, fd_set, linger, timeval};
 
 fn err(e: WsaError) -> u32 {
     e.code()
@@ -183,6 +183,115 @@ pub unsafe extern "C" fn accept(s: SOCKET, address: *mut u8, addrlen: *mut i32) 
         let accepted = e.sock.accept();
         crate::events::read_called(&e);
         let (sock, peer) = accepted.map_err(err)?;
+        // SAFETY: the caller's contract.
+        unsafe { addr::write(&peer, address, addrlen) }?;
+        register(sock, true)
+    })
+}
+
+/// `LPCONDITIONPROC`: `int CALLBACK ConditionFunc(LPWSABUF lpCallerId, LPWSABUF
+/// lpCallerData, LPQOS lpSQOS, LPQOS lpGQOS, LPWSABUF lpCalleeId, LPWSABUF lpCalleeData,
+/// GROUP *g, DWORD_PTR dwCallbackData)`.
+pub type ConditionProc = unsafe extern "C" fn(
+    *mut WSABUF,
+    *mut WSABUF,
+    *mut libc::c_void,
+    *mut libc::c_void,
+    *mut WSABUF,
+    *mut WSABUF,
+    *mut u32,
+    usize,
+) -> i32;
+
+/// `CF_ACCEPT`, `CF_REJECT`, `CF_DEFER`.
+const CF_ACCEPT: i32 = 0;
+const CF_REJECT: i32 = 1;
+const CF_DEFER: i32 = 2;
+/// `WSATRY_AGAIN`.
+const WSATRY_AGAIN: u32 = 11002;
+
+/// `SOCKET WSAAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen, LPCONDITIONPROC
+/// lpfnCondition, DWORD_PTR dwCallbackData)`: as [`accept`], with an optional condition
+/// function that sees the caller's and the callee's addresses and accepts or rejects
+/// the connection.
+///
+/// Parameters: a listening socket, where to write the peer address (may be NULL) and
+/// its size, the condition function (NULL: accept every connection), the value passed
+/// to it. The condition function gets the caller id (the peer's `sockaddr` in a
+/// `WSABUF`), the callee id (the listener's local address), and NULL for caller and
+/// callee data, the QOS and the group.
+/// Returns: the new socket, or `INVALID_SOCKET` with `WSAECONNREFUSED` (the condition
+/// returned `CF_REJECT`), `WSATRY_AGAIN` (`CF_DEFER`), `WSAEINVAL` (any other value),
+/// or `accept`'s errors.
+/// Memory and lifetimes: the address is written only for an accepted connection; the
+/// `WSABUF`s passed to the condition function are valid during the call only.
+///
+/// # Compatibility
+/// Without `SO_CONDITIONAL_ACCEPT` (not supported here) Windows has completed the TCP
+/// handshake before the condition runs, as here; a rejected or deferred connection is
+/// closed (the peer sees it reset). `CF_DEFER` therefore cannot keep the connection
+/// queued.
+///
+/// # Safety
+/// As [`accept`]; `lpfnCondition` null or a function of that type.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WSAAccept(
+    s: SOCKET,
+    address: *mut u8,
+    addrlen: *mut i32,
+    condition: Option<ConditionProc>,
+    data: usize,
+) -> SOCKET {
+    guard(INVALID_SOCKET, || {
+        started()?;
+        let e = handles::socket(s)?;
+        // SAFETY: `addrlen` null or valid (the contract).
+        unsafe { addr::check_room(e.sock.family(), address, addrlen) }?;
+        let accepted = e.sock.accept();
+        crate::events::read_called(&e);
+        let (sock, peer) = accepted.map_err(err)?;
+        if let Some(cond) = condition {
+            let mut caller = addr::encode(&peer);
+            let mut callee = e
+                .sock
+                .local_addr()
+                .map(|a| addr::encode(&a))
+                .unwrap_or_default();
+            let mut caller_id = WSABUF {
+                len: u32::try_from(caller.len()).unwrap_or(0),
+                buf: caller.as_mut_ptr(),
+            };
+            let mut callee_id = WSABUF {
+                len: u32::try_from(callee.len()).unwrap_or(0),
+                buf: callee.as_mut_ptr(),
+            };
+            // SAFETY: the application's condition function; every pointer is valid for
+            // the call (locals) or NULL.
+            let verdict = unsafe {
+                cond(
+                    &raw mut caller_id,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    &raw mut callee_id,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                    data,
+                )
+            };
+            let refused = match verdict {
+                CF_ACCEPT => None,
+                CF_REJECT => Some(WsaError::WSAECONNREFUSED.code()),
+                CF_DEFER => Some(WSATRY_AGAIN),
+                _ => Some(WsaError::WSAEINVAL.code()),
+            };
+            if let Some(code) = refused {
+                // A reset (linger 0), so the peer learns at once.
+                let _ = sock.set_linger(Some(std::time::Duration::ZERO));
+                sock.close();
+                return Err(code);
+            }
+        }
         // SAFETY: the caller's contract.
         unsafe { addr::write(&peer, address, addrlen) }?;
         register(sock, true)

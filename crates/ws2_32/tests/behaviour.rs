@@ -142,3 +142,27 @@ fn console_control_handlers() {
         }
     }
 }
+
+/// What Microsoft's samples use besides the overlapped calls: `WSAAccept` with a
+/// condition function (accept, reject, defer: the client sees the reset),
+/// `getnameinfo` and `WSAAddressToString` (exact text, exact room), `GetStdHandle` and
+/// `WriteConsole` (the line must reach stdout), `lstr*`, `min`/`max`, `MAX_PATH`,
+/// `SUCCEEDED`/`FAILED`, and the C headers `<windows.h>` brings in.
+#[test]
+fn sample_program_apis() {
+    let src = common::tests_dir().join("c").join("sample_apis.c");
+    let out = common::out_dir("sample_apis").join("sample_apis");
+    common::compile(
+        &src,
+        &out,
+        false,
+        &["-Wall", "-Wextra", "-Werror", "-std=gnu11"],
+    );
+    let (code, output) = common::Proc::spawn(&out, &[]).finish(std::time::Duration::from_secs(30));
+    assert_eq!(code, 0, "sample_apis failed:\n{output}");
+    assert!(output.lines().any(|l| l == "ok"), "{output}");
+    assert!(
+        output.lines().any(|l| l == "console line 42"),
+        "WriteConsole's line did not reach stdout:\n{output}"
+    );
+}

@@ -297,6 +297,33 @@ static void kernel32_objects(void) {
     /* Removing a handler that was never added; un-ignoring Ctrl+C that was not ignored. */
     FAILS(SetConsoleCtrlHandler(never_added, FALSE), FALSE, IP);
     RETURNS(SetConsoleCtrlHandler(NULL, FALSE), TRUE);
+    /* The standard handles and console output. */
+    FAILS(GetStdHandle(5), INVALID_HANDLE_VALUE, ERROR_INVALID_HANDLE);
+    FAILS(GetStdHandle(0), INVALID_HANDLE_VALUE, ERROR_INVALID_HANDLE);
+    {
+        DWORD wrote = 77;
+        HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+        RETURNS(out != INVALID_HANDLE_VALUE && out != NULL, 1);
+        FAILS(WriteConsoleA(out, NULL, 5, &wrote, NULL), FALSE, ERROR_NOACCESS);
+        FAILS(WriteConsoleA(GetStdHandle(STD_INPUT_HANDLE), "x", 1, &wrote, NULL), FALSE, ERROR_INVALID_HANDLE);
+        FAILS(WriteConsoleA(NULL, "x", 1, &wrote, NULL), FALSE, ERROR_INVALID_HANDLE);
+        FAILS(WriteConsoleA((HANDLE)(UINT_PTR)0x100, "x", 1, &wrote, NULL), FALSE, ERROR_INVALID_HANDLE);
+        RETURNS(WriteConsoleA(out, NULL, 0, &wrote, NULL), TRUE);
+        RETURNS(wrote, 0);
+        RETURNS(WriteConsoleA(GetStdHandle(STD_ERROR_HANDLE), "", 0, NULL, NULL), TRUE);
+    }
+    /* Winsock names before WSAStartup. */
+    {
+        SOCKADDR_IN a;
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        char host[64], text[64];
+        DWORD len = sizeof(text);
+        FAILS(getnameinfo((SOCKADDR *)&a, sizeof(a), host, sizeof(host), NULL, 0, NI_NUMERICHOST),
+              WSANOTINITIALISED, WSANOTINITIALISED);
+        FAILS(WSAAddressToStringA((LPSOCKADDR)&a, sizeof(a), NULL, text, &len), SOCKET_ERROR, WSANOTINITIALISED);
+        FAILS(WSAAccept(0x100, NULL, NULL, NULL, 0), INVALID_SOCKET, WSANOTINITIALISED);
+    }
     RETURNS(GetTickCount64() > 0, 1);
     RETURNS(GetCurrentProcessId() != 0, 1);
 }
@@ -585,6 +612,75 @@ static void ports_and_threads(SOCKET s, SOCKET other, HANDLE ev) {
     FAILS(CreateIoCompletionPort((HANDLE)s, NULL, 2, 0), NULL, ERROR_INVALID_PARAMETER);
 }
 
+/* getnameinfo, WSAAddressToString and WSAAccept after WSAStartup: bad addresses,
+ * lengths, flags and buffers. */
+static int CALLBACK never_called(LPWSABUF a, LPWSABUF b, LPQOS c, LPQOS d, LPWSABUF e, LPWSABUF f, GROUP *g,
+                                 DWORD_PTR h) {
+    (void)a, (void)b, (void)c, (void)d, (void)e, (void)f, (void)g, (void)h;
+    printf("FAIL: a condition function ran for a failed WSAAccept\n");
+    exit(1);
+}
+
+static void names_after_startup(void) {
+    SOCKADDR_IN a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(80);
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    char host[NI_MAXHOST], serv[NI_MAXSERV], tiny[2];
+    FAILS(getnameinfo(NULL, sizeof(a), host, sizeof(host), NULL, 0, NI_NUMERICHOST), WSAEFAULT, WSAEFAULT);
+    FAILS(getnameinfo((SOCKADDR *)&a, 3, host, sizeof(host), NULL, 0, NI_NUMERICHOST), WSAEFAULT, WSAEFAULT);
+    FAILS(getnameinfo((SOCKADDR *)&a, -1, host, sizeof(host), NULL, 0, NI_NUMERICHOST), WSAEFAULT, WSAEFAULT);
+    FAILS(getnameinfo((SOCKADDR *)&a, sizeof(a), host, sizeof(host), NULL, 0, 0x400), WSAEINVAL, WSAEINVAL);
+    FAILS(getnameinfo((SOCKADDR *)&a, sizeof(a), NULL, 0, NULL, 0, 0), WSAHOST_NOT_FOUND, WSAHOST_NOT_FOUND);
+    FAILS(getnameinfo((SOCKADDR *)&a, sizeof(a), tiny, sizeof(tiny), NULL, 0, NI_NUMERICHOST), WSAEFAULT, WSAEFAULT);
+    FAILS(getnameinfo((SOCKADDR *)&a, sizeof(a), NULL, 0, tiny, 1, NI_NUMERICSERV), WSAEFAULT, WSAEFAULT);
+    RETURNS(getnameinfo((SOCKADDR *)&a, sizeof(a), host, sizeof(host), serv, sizeof(serv),
+                        NI_NUMERICHOST | NI_NUMERICSERV), 0);
+    RETURNS(strcmp(host, "127.0.0.1") == 0 && strcmp(serv, "80") == 0, 1);
+    {
+        unsigned short other = 7; /* an unknown family */
+        FAILS(getnameinfo((SOCKADDR *)&other, sizeof(a), host, sizeof(host), NULL, 0, 0), WSAEAFNOSUPPORT,
+              WSAEAFNOSUPPORT);
+    }
+
+    char text[64];
+    DWORD len = sizeof(text);
+    FAILS(WSAAddressToStringA(NULL, sizeof(a), NULL, text, &len), SOCKET_ERROR, WSAEFAULT);
+    FAILS(WSAAddressToStringA((LPSOCKADDR)&a, sizeof(a), NULL, text, NULL), SOCKET_ERROR, WSAEFAULT);
+    FAILS(WSAAddressToStringA((LPSOCKADDR)&a, 4, NULL, text, &len), SOCKET_ERROR, WSAEFAULT);
+    len = 3;
+    FAILS(WSAAddressToStringA((LPSOCKADDR)&a, sizeof(a), NULL, text, &len), SOCKET_ERROR, WSAEFAULT);
+    RETURNS(len, sizeof("127.0.0.1:80")); /* the size needed */
+    len = 0;
+    FAILS(WSAAddressToStringA((LPSOCKADDR)&a, sizeof(a), NULL, NULL, &len), SOCKET_ERROR, WSAEFAULT);
+    RETURNS(len, sizeof("127.0.0.1:80"));
+    {
+        unsigned short other[8] = {7};
+        len = sizeof(text);
+        FAILS(WSAAddressToStringA((LPSOCKADDR)other, sizeof(other), NULL, text, &len), SOCKET_ERROR, WSAEINVAL);
+    }
+
+    FAILS(WSAAccept(0x100, NULL, NULL, never_called, 0), INVALID_SOCKET, WSAENOTSOCK);
+    FAILS(WSAAccept(INVALID_SOCKET, NULL, NULL, never_called, 0), INVALID_SOCKET, WSAENOTSOCK);
+    {
+        SOCKADDR_IN la;
+        SOCKET l = socket(AF_INET, SOCK_STREAM, 0);
+        memset(&la, 0, sizeof(la));
+        la.sin_family = AF_INET;
+        la.sin_addr.s_addr = htonl(0x7f000001);
+        CHECK_EQ(bind(l, (SOCKADDR *)&la, sizeof(la)), 0);
+        FAILS(WSAAccept(l, NULL, NULL, never_called, 0), INVALID_SOCKET, WSAEINVAL); /* not listening */
+        CHECK_EQ(listen(l, 1), 0);
+        int small = 4;
+        FAILS(WSAAccept(l, (SOCKADDR *)&la, &small, never_called, 0), INVALID_SOCKET, WSAEFAULT);
+        u_long on = 1;
+        CHECK_EQ(ioctlsocket(l, FIONBIO, &on), 0);
+        FAILS(WSAAccept(l, NULL, NULL, never_called, 0), INVALID_SOCKET, WSAEWOULDBLOCK);
+        CHECK_EQ(closesocket(l), 0);
+    }
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
 
@@ -598,6 +694,7 @@ int main(void) {
     FAILS(socket(AF_INET, SOCK_STREAM, 0), INVALID_SOCKET, WSANOTINITIALISED); /* still not started */
 
     startup();
+    names_after_startup();
     SOCKADDR_IN la, ua, sink_a;
     SOCKET l = listener(&la);
     SOCKET c, s;
