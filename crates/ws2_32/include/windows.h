@@ -100,6 +100,24 @@ typedef LONG HRESULT;
 #ifndef FAILED
 #define FAILED(hr) (((HRESULT)(hr)) < 0)
 #endif
+/* Structured exception handling, in C only (C++ keeps libstdc++'s own __try): a fault
+ * ends the process here, so no exception ever reaches an __except block, and
+ * __try/__finally/__leave keep their normal-flow meaning: the __finally block runs
+ * after the __try block, or after a __leave. A `break` or `continue` inside __try
+ * applies to the __try block, not to an enclosing loop. Define OVL_NO_SEH_MACROS to
+ * leave these names alone. */
+#if !defined(__cplusplus) && !defined(OVL_NO_SEH_MACROS) && !defined(__try)
+#define __try do
+#define __leave break
+#define __finally while (0);
+#define __except(filter) while (0); if (0 && (filter))
+#define GetExceptionCode() ((DWORD)0)
+#define GetExceptionInformation() ((void *)0)
+#define AbnormalTermination() 0
+#define EXCEPTION_EXECUTE_HANDLER 1
+#define EXCEPTION_CONTINUE_SEARCH 0
+#define EXCEPTION_CONTINUE_EXECUTION (-1)
+#endif
 /* minwindef.h's min and max, in C only: as macros they would break the C++ standard
  * library's std::min and std::max (Windows programs in C++ define NOMINMAX for that). */
 #if !defined(__cplusplus) && !defined(NOMINMAX)

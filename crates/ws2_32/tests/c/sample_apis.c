@@ -1,7 +1,7 @@
 /* What Microsoft's Winsock samples use besides the overlapped calls: getnameinfo,
  * WSAAddressToString, WSAAccept with a condition function, GetStdHandle and
- * WriteConsole, the lstr* functions, min/max, MAX_PATH, SUCCEEDED/FAILED, and the C
- * library headers <windows.h> brings in (tolower, va_list). */
+ * WriteConsole, the lstr* functions, min/max, MAX_PATH, SUCCEEDED/FAILED, the C
+ * library headers <windows.h> brings in (tolower, va_list), and __try/__finally. */
 #include "check.h"
 #include <ws2tcpip.h>
 #include <wspiapi.h>
@@ -157,12 +157,33 @@ static void win32_odds(void) {
     CHECK_EQ(*pv, 5);
 }
 
+/* __try/__finally/__leave in normal flow; an __except block never runs (faults end the
+ * process on Linux). Returns the steps taken as bits. */
+static int seh(int leave) {
+    int steps = 0;
+    __try {
+        steps |= 1;
+        if (leave) __leave;
+        steps |= 2;
+    } __finally {
+        steps |= 4;
+    }
+    __try {
+        steps |= 8;
+    } __except (GetExceptionCode() == 5 ? EXCEPTION_EXECUTE_HANDLER : EXCEPTION_CONTINUE_SEARCH) {
+        steps |= 16;
+    }
+    return steps;
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     startup();
     wsaaccept();
     names();
     win32_odds();
+    CHECK_EQ(seh(0), 1 | 2 | 4 | 8);
+    CHECK_EQ(seh(1), 1 | 4 | 8);
     CHECK_EQ(WSACleanup(), 0);
     printf("ok\n");
     return 0;
