@@ -35,9 +35,15 @@ macro_rules! wsa_codes {
             }
 
             fn text(self) -> &'static str {
+                self.description().unwrap_or("unknown error")
+            }
+
+            /// A one-sentence description of a known code (what `FormatMessage`
+            /// gives for it through the C ABI), or `None` for an unnamed code.
+            pub fn description(self) -> Option<&'static str> {
                 match self.0 {
-                    $($value => $text,)*
-                    _ => "unknown error",
+                    $($value => Some($text),)*
+                    _ => None,
                 }
             }
         }

@@ -40,6 +40,7 @@ typedef unsigned int ovl_ws2_u_long;
 #include <stdarg.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,7 +87,6 @@ typedef uintptr_t UINT_PTR, ULONG_PTR, DWORD_PTR, SIZE_T, *PULONG_PTR;
 typedef void *PVOID, *LPVOID, *HANDLE, *PHANDLE, *LPHANDLE, *HMODULE, *HINSTANCE, *HWND;
 typedef const void *LPCVOID;
 typedef DWORD_PTR *PDWORD_PTR;
-typedef LONG HRESULT;
 #ifndef MAX_PATH
 #define MAX_PATH 260
 #endif
@@ -134,7 +134,14 @@ typedef WCHAR *PWSTR, *LPWSTR;
 typedef const WCHAR *PCWSTR, *LPCWSTR;
 typedef char TCHAR, _TCHAR, *LPTSTR, *PTSTR;
 typedef const char *LPCTSTR, *PCTSTR;
+#ifndef TEXT
+#define __TEXT(quote) quote
+#define TEXT(quote) __TEXT(quote)
+#endif
+#ifndef _HRESULT_DEFINED
+#define _HRESULT_DEFINED
 typedef LONG HRESULT;
+#endif
 
 #ifndef TRUE
 #define TRUE 1
@@ -394,6 +401,118 @@ BOOL WINAPI WriteConsoleA(HANDLE hConsoleOutput, const VOID *lpBuffer, DWORD nNu
                           LPDWORD lpNumberOfCharsWritten, LPVOID lpReserved);
 #define WriteConsole WriteConsoleA
 
+/* --- error texts ---------------------------------------------------------------------- */
+#define FORMAT_MESSAGE_ALLOCATE_BUFFER 0x00000100
+#define FORMAT_MESSAGE_IGNORE_INSERTS 0x00000200
+#define FORMAT_MESSAGE_FROM_STRING 0x00000400
+#define FORMAT_MESSAGE_FROM_HMODULE 0x00000800
+#define FORMAT_MESSAGE_FROM_SYSTEM 0x00001000
+#define FORMAT_MESSAGE_ARGUMENT_ARRAY 0x00002000
+#define FORMAT_MESSAGE_MAX_WIDTH_MASK 0x000000FF
+#ifndef MAKELANGID
+#define MAKELANGID(p, s) ((((WORD)(s)) << 10) | (WORD)(p))
+#define LANG_NEUTRAL 0x00
+#define SUBLANG_DEFAULT 0x01
+#endif
+#define ERROR_INSUFFICIENT_BUFFER 122L
+#define ERROR_MR_MID_NOT_FOUND 317L
+/* FROM_SYSTEM only: the texts of Winsock and Win32 error codes (English). */
+DWORD WINAPI FormatMessageA(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId, LPSTR lpBuffer,
+                            DWORD nSize, va_list *Arguments);
+#define FormatMessage FormatMessageA
+
+/* --- MessageBox (user32): no desktop here; the text goes to stderr, the default
+ * button answers. */
+#define MB_OK 0x00000000L
+#define MB_OKCANCEL 0x00000001L
+#define MB_ABORTRETRYIGNORE 0x00000002L
+#define MB_YESNOCANCEL 0x00000003L
+#define MB_YESNO 0x00000004L
+#define MB_RETRYCANCEL 0x00000005L
+#define MB_CANCELTRYCONTINUE 0x00000006L
+#define MB_ICONERROR 0x00000010L
+#define MB_ICONHAND MB_ICONERROR
+#define MB_ICONQUESTION 0x00000020L
+#define MB_ICONWARNING 0x00000030L
+#define MB_ICONEXCLAMATION MB_ICONWARNING
+#define MB_ICONINFORMATION 0x00000040L
+#define IDOK 1
+#define IDCANCEL 2
+#define IDABORT 3
+#define IDRETRY 4
+#define IDIGNORE 5
+#define IDYES 6
+#define IDNO 7
+int WINAPI MessageBoxA(HWND hWnd, LPCSTR lpText, LPCSTR lpCaption, UINT uType);
+#define MessageBox MessageBoxA
+
+/* --- the Windows version (GetVersionEx as without a manifest: 6.2, build 9200) -------- */
+#define VER_PLATFORM_WIN32s 0
+#define VER_PLATFORM_WIN32_WINDOWS 1
+#define VER_PLATFORM_WIN32_NT 2
+typedef struct _OSVERSIONINFOA {
+    DWORD dwOSVersionInfoSize;
+    DWORD dwMajorVersion;
+    DWORD dwMinorVersion;
+    DWORD dwBuildNumber;
+    DWORD dwPlatformId;
+    CHAR szCSDVersion[128];
+} OSVERSIONINFOA, *POSVERSIONINFOA, *LPOSVERSIONINFOA, OSVERSIONINFO, *POSVERSIONINFO, *LPOSVERSIONINFO;
+static inline BOOL GetVersionExA(LPOSVERSIONINFOA lpVersionInformation) {
+    if (!lpVersionInformation || lpVersionInformation->dwOSVersionInfoSize < sizeof(OSVERSIONINFOA)) {
+        SetLastError(ERROR_INSUFFICIENT_BUFFER);
+        return FALSE;
+    }
+    lpVersionInformation->dwMajorVersion = 6;
+    lpVersionInformation->dwMinorVersion = 2;
+    lpVersionInformation->dwBuildNumber = 9200;
+    lpVersionInformation->dwPlatformId = VER_PLATFORM_WIN32_NT;
+    lpVersionInformation->szCSDVersion[0] = 0;
+    return TRUE;
+}
+#define GetVersionEx GetVersionExA
+
+/* --- MSVC odds: __declspec forms, localtime_s/gmtime_s (MSVC's argument order) -------- */
+#ifndef __declspec
+#define __declspec(x) __declspec_##x
+#define __declspec_thread __thread
+#define __declspec_dllimport
+#define __declspec_dllexport __attribute__((visibility("default")))
+#define __declspec_noreturn __attribute__((noreturn))
+#define __declspec_noinline __attribute__((noinline))
+#define __declspec_selectany __attribute__((weak))
+#define __declspec_align(n) __attribute__((aligned(n)))
+#define __declspec_deprecated __attribute__((deprecated))
+#define __declspec_novtable
+#define __declspec_nothrow
+#endif
+#ifndef _ERRNO_T_DEFINED
+#define _ERRNO_T_DEFINED
+typedef int errno_t;
+#endif
+static inline errno_t localtime_s(struct tm *tmDest, const time_t *sourceTime) {
+    if (!tmDest || !sourceTime) return 22; /* EINVAL */
+#ifdef __USE_POSIX
+    return localtime_r(sourceTime, tmDest) ? 0 : 22;
+#else
+    struct tm *t = localtime(sourceTime);
+    if (!t) return 22;
+    *tmDest = *t;
+    return 0;
+#endif
+}
+static inline errno_t gmtime_s(struct tm *tmDest, const time_t *sourceTime) {
+    if (!tmDest || !sourceTime) return 22;
+#ifdef __USE_POSIX
+    return gmtime_r(sourceTime, tmDest) ? 0 : 22;
+#else
+    struct tm *t = gmtime(sourceTime);
+    if (!t) return 22;
+    *tmDest = *t;
+    return 0;
+#endif
+}
+
 /* --- lstr* (kernel32's string functions; NULL-tolerant like Windows') ----------------- */
 static inline int lstrlenA(LPCSTR lpString) { return lpString ? (int)strlen(lpString) : 0; }
 static inline LPSTR lstrcpyA(LPSTR lpString1, LPCSTR lpString2) {
@@ -424,6 +543,9 @@ static inline int lstrcmpiA(LPCSTR lpString1, LPCSTR lpString2) {
 #define CTRL_SHUTDOWN_EVENT 6
 typedef BOOL(WINAPI *PHANDLER_ROUTINE)(DWORD CtrlType);
 BOOL WINAPI SetConsoleCtrlHandler(PHANDLER_ROUTINE HandlerRoutine, BOOL Add);
+/* Raises the event in this process only (Linux has no console process group to reach);
+ * the handlers run as for a real Ctrl+C or Ctrl+Break. */
+BOOL WINAPI GenerateConsoleCtrlEvent(DWORD dwCtrlEvent, DWORD dwProcessGroupId);
 
 /* --- I/O completion ports ----------------------------------------------------------- */
 #define FILE_SKIP_COMPLETION_PORT_ON_SUCCESS 0x1

@@ -316,3 +316,76 @@ pub unsafe extern "C" fn WriteConsoleA(
         }
     })
 }
+
+/// `BOOL GenerateConsoleCtrlEvent(DWORD dwCtrlEvent, DWORD dwProcessGroupId)`: raises
+/// Ctrl+C (`SIGINT`) or Ctrl+Break (`SIGQUIT`) in this process, so that its handlers
+/// (or the signal's default action) run as for a real one.
+///
+/// Parameters: `CTRL_C_EVENT` or `CTRL_BREAK_EVENT`, the process group (ignored).
+/// Returns: TRUE, or FALSE with `ERROR_INVALID_PARAMETER` (another event).
+/// Memory and lifetimes: nothing is kept.
+///
+/// # Compatibility
+/// Windows sends the event to every process of the console's group; there is no such
+/// group here, so only the calling process gets it.
+#[unsafe(no_mangle)]
+pub extern "C" fn GenerateConsoleCtrlEvent(event: DWORD, _group: DWORD) -> BOOL {
+    guard(FALSE, || {
+        let sig = match event {
+            CTRL_C_EVENT => libc::SIGINT,
+            CTRL_BREAK_EVENT => libc::SIGQUIT,
+            _ => return Err(win32::ERROR_INVALID_PARAMETER),
+        };
+        // SAFETY: raising a signal in this process; its disposition is the program's
+        // (or ours, after SetConsoleCtrlHandler).
+        unsafe { libc::raise(sig) };
+        Ok(TRUE)
+    })
+}
+
+/// `int MessageBoxA(HWND hWnd, LPCSTR lpText, LPCSTR lpCaption, UINT uType)` (user32):
+/// there is no desktop, so the message goes to standard error as `caption: text` and
+/// the box is "answered" with its default button, as if Enter was pressed.
+///
+/// Parameters: the owner window (ignored), the text and caption (NULL: empty), the
+/// `MB_*` style (the button set picks the answer; icons are ignored).
+/// Returns: `IDOK` (1) for `MB_OK`/`MB_OKCANCEL`, `IDABORT` (3), `IDYES` (6),
+/// `IDRETRY` (4) or `IDCANCEL` (2) for the other button sets (their first button;
+/// `MB_DEFBUTTONn` is not honoured), or 0 with `ERROR_INVALID_PARAMETER` for an unknown
+/// button set.
+/// Memory and lifetimes: the strings are read during the call only.
+///
+/// # Safety
+/// `lpText` and `lpCaption` null or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn MessageBoxA(
+    _owner: *mut std::ffi::c_void,
+    text: *const std::ffi::c_char,
+    caption: *const std::ffi::c_char,
+    style: u32,
+) -> i32 {
+    guard(0, || {
+        let answer = match style & 0xF {
+            0 | 1 => 1,
+            2 => 3,
+            3 | 4 => 6,
+            5 => 4,
+            6 => 2,
+            _ => return Err(win32::ERROR_INVALID_PARAMETER),
+        };
+        let read = |p: *const std::ffi::c_char| {
+            if p.is_null() {
+                String::new()
+            } else {
+                // SAFETY: non-null and NUL-terminated (the contract).
+                unsafe { std::ffi::CStr::from_ptr(p) }
+                    .to_string_lossy()
+                    .into_owned()
+            }
+        };
+        let line = format!("{}: {}\n", read(caption), read(text));
+        // Best effort: a closed stderr still answers the box.
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+        Ok(answer)
+    })
+}

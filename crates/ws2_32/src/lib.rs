@@ -42,6 +42,7 @@ pub mod io;
 pub mod iocp;
 pub mod locks;
 pub mod memory;
+pub mod messages;
 pub mod netdb;
 pub mod sockets;
 pub mod startup;

@@ -165,4 +165,18 @@ fn sample_program_apis() {
         output.lines().any(|l| l == "console line 42"),
         "WriteConsole's line did not reach stdout:\n{output}"
     );
+    assert!(
+        output
+            .lines()
+            .any(|l| l == "sample_apis: a message box line"),
+        "MessageBox's text did not reach stderr:\n{output}"
+    );
+}
+
+/// `<strsafe.h>`: every `StringCch*`/`StringCb*` function (A forms and the generic
+/// names): exact fit, truncation with `STRSAFE_E_INSUFFICIENT_BUFFER` and a NUL, bad
+/// sizes and NULL arguments refused without writing, N variants, Cat, Length, Printf.
+#[test]
+fn strsafe_string_functions() {
+    common::run_c_test("strsafe");
 }

@@ -324,6 +324,22 @@ static void kernel32_objects(void) {
         FAILS(WSAAddressToStringA((LPSOCKADDR)&a, sizeof(a), NULL, text, &len), SOCKET_ERROR, WSANOTINITIALISED);
         FAILS(WSAAccept(0x100, NULL, NULL, NULL, 0), INVALID_SOCKET, WSANOTINITIALISED);
     }
+    /* FormatMessage and GenerateConsoleCtrlEvent. */
+    {
+        char m[8];
+        FAILS(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, NULL, WSAEINVAL, 0, NULL, 64, NULL), 0, IP);
+        FAILS(FormatMessageA(0, NULL, WSAEINVAL, 0, m, sizeof(m), NULL), 0, IP);
+        FAILS(FormatMessageA(FORMAT_MESSAGE_FROM_HMODULE | FORMAT_MESSAGE_FROM_SYSTEM, NULL, WSAEINVAL, 0, m,
+                             sizeof(m), NULL), 0, IP);
+        FAILS(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, NULL, WSAEINVAL, 0, m, sizeof(m), NULL), 0,
+              ERROR_INSUFFICIENT_BUFFER);
+        FAILS(FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM, NULL, 0xFFFFFFFFu, 0, m, sizeof(m), NULL), 0,
+              ERROR_MR_MID_NOT_FOUND);
+        FAILS(GenerateConsoleCtrlEvent(CTRL_CLOSE_EVENT, 0), FALSE, IP);
+        FAILS(MessageBoxA(NULL, NULL, NULL, 7), 0, IP);
+        RETURNS(MessageBoxA(NULL, NULL, NULL, MB_RETRYCANCEL), IDRETRY);
+        FAILS(GenerateConsoleCtrlEvent(0xFFFFFFFFu, 0), FALSE, IP);
+    }
     RETURNS(GetTickCount64() > 0, 1);
     RETURNS(GetCurrentProcessId() != 0, 1);
 }

@@ -176,6 +176,85 @@ static int seh(int leave) {
     return steps;
 }
 
+static __declspec(thread) int per_thread = 1;
+static volatile LONG ctrl_seen = -1;
+
+static DWORD WINAPI bump(LPVOID arg) {
+    per_thread += 41;
+    *(int *)arg = per_thread;
+    return 0;
+}
+
+static BOOL WINAPI on_ctrl(DWORD type) {
+    InterlockedExchange(&ctrl_seen, (LONG)type);
+    return TRUE;
+}
+
+static void more_odds(void) {
+    /* FormatMessage: the texts of error codes. */
+    char msg[256];
+    DWORD n = FormatMessage(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, NULL, WSAECONNRESET,
+                            MAKELANGID(LANG_NEUTRAL, SUBLANG_DEFAULT), msg, sizeof(msg), NULL);
+    CHECK(n > 2);
+    CHECK_EQ(n, strlen(msg));
+    CHECK(strstr(msg, "reset") != NULL);
+    CHECK(msg[n - 2] == '\r' && msg[n - 1] == '\n');
+    n = FormatMessage(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_MAX_WIDTH_MASK, NULL, ERROR_NOT_OWNER, 0, msg,
+                      sizeof(msg), NULL);
+    CHECK(n > 0 && msg[n - 1] != '\n');
+    LPSTR alloc = NULL;
+    n = FormatMessage(FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM, NULL, WSAEWOULDBLOCK, 0,
+                      (LPSTR)&alloc, 0, NULL);
+    CHECK(n > 0 && alloc != NULL);
+    CHECK_EQ(strlen(alloc), n);
+    CHECK(LocalFree(alloc) == NULL);
+    SetLastError(0);
+    CHECK_EQ(FormatMessage(FORMAT_MESSAGE_FROM_SYSTEM, NULL, WSAECONNRESET, 0, msg, 5, NULL), 0);
+    CHECK_EQ(GetLastError(), ERROR_INSUFFICIENT_BUFFER);
+    CHECK_EQ(FormatMessage(FORMAT_MESSAGE_FROM_SYSTEM, NULL, 4242424, 0, msg, sizeof(msg), NULL), 0);
+    CHECK_EQ(GetLastError(), ERROR_MR_MID_NOT_FOUND);
+    CHECK_EQ(FormatMessage(FORMAT_MESSAGE_FROM_STRING, "x", 0, 0, msg, sizeof(msg), NULL), 0);
+    CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    OSVERSIONINFO vi;
+    vi.dwOSVersionInfoSize = sizeof(vi);
+    CHECK(GetVersionEx(&vi));
+    CHECK_EQ(vi.dwPlatformId, VER_PLATFORM_WIN32_NT);
+    vi.dwOSVersionInfoSize = 4;
+    CHECK(!GetVersionEx(&vi));
+
+    /* __declspec(thread): each thread its own copy. */
+    int theirs = 0;
+    HANDLE t = CreateThread(NULL, 0, bump, &theirs, 0, NULL);
+    CHECK(t != NULL);
+    CHECK_EQ(WaitForSingleObject(t, 10000), WAIT_OBJECT_0);
+    CHECK(CloseHandle(t));
+    CHECK_EQ(theirs, 42);
+    CHECK_EQ(per_thread, 1);
+
+    time_t now = 86400 * 365;
+    struct tm tmv;
+    CHECK_EQ(gmtime_s(&tmv, &now), 0);
+    CHECK_EQ(tmv.tm_year, 71);
+    CHECK_EQ(localtime_s(&tmv, &now), 0);
+    CHECK(localtime_s(NULL, &now) != 0);
+
+    CHECK(strcmp(TEXT("abc"), "abc") == 0);
+    CHECK_EQ(MessageBox(NULL, "a message box line", "sample_apis", MB_OK | MB_ICONERROR), IDOK);
+    CHECK_EQ(MessageBox(NULL, NULL, NULL, MB_YESNO), IDYES);
+    CHECK_EQ(MessageBox(NULL, "x", "y", 0xF), 0);
+    CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+
+    /* GenerateConsoleCtrlEvent reaches this process's handler. */
+    CHECK(SetConsoleCtrlHandler(on_ctrl, TRUE));
+    CHECK(GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, 0));
+    for (int i = 0; i < 500 && ctrl_seen < 0; i++) Sleep(10);
+    CHECK_EQ(ctrl_seen, CTRL_BREAK_EVENT);
+    CHECK(SetConsoleCtrlHandler(on_ctrl, FALSE));
+    CHECK(!GenerateConsoleCtrlEvent(7, 0));
+    CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     startup();
@@ -184,6 +263,7 @@ int main(void) {
     win32_odds();
     CHECK_EQ(seh(0), 1 | 2 | 4 | 8);
     CHECK_EQ(seh(1), 1 | 4 | 8);
+    more_odds();
     CHECK_EQ(WSACleanup(), 0);
     printf("ok\n");
     return 0;
