@@ -16,6 +16,12 @@
 //! associated with a completion port; see `engine`'s "Thread exit"), and its queued
 //! routines are dropped unrun (as Windows drops the APCs of an exited thread); their
 //! buffers are freed, never leaked.
+//!
+//! The same queue carries user APCs (`QueueUserAPC`): an [`ApcTarget`] names a thread's
+//! queue from any thread; its functions run, in FIFO order with the completion routines,
+//! in that thread's next alertable wait, which then reports `WAIT_IO_COMPLETION`. They
+//! belong to no socket, so they may nest (an alertable wait inside a user APC runs the
+//! next one), as on Windows.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -25,6 +31,9 @@ use std::time::Duration;
 use crate::engine::wait::{self, Waiter};
 use crate::event::{WaitOutcome, wait_impl};
 use crate::sync::{Arc, AtomicBool, Mutex, Ordering};
+
+/// The `socket` of a user APC: it belongs to no socket, and never waits for another.
+const NO_SOCKET: u64 = u64::MAX;
 
 /// A queued completion routine: which socket it belongs to, and what runs it.
 pub(crate) struct Apc {
@@ -66,6 +75,26 @@ impl ApcQueue {
         if self.alertable.load(Ordering::SeqCst) {
             self.waiter.notify();
         }
+    }
+
+    /// Queues a user APC; `false` (and `f` is dropped unrun) when the owner has exited.
+    fn push_user(&self, f: Box<dyn FnOnce() + Send>) -> bool {
+        {
+            let mut q = self.queue.lock();
+            if self.dead.load(Ordering::Acquire) {
+                drop(q);
+                drop(f);
+                return false;
+            }
+            q.push_back(Apc {
+                socket: NO_SOCKET,
+                run: f,
+            });
+        }
+        if self.alertable.load(Ordering::SeqCst) {
+            self.waiter.notify();
+        }
+        true
     }
 
     fn has_pending(&self) -> bool {
@@ -178,10 +207,17 @@ pub(crate) fn run_pending() -> bool {
         let next = {
             let running = CTX.with(|c| c.running.borrow().clone());
             let mut q = queue.queue.lock();
-            let pos = q.iter().position(|a| !running.contains(&a.socket));
+            let pos = q
+                .iter()
+                .position(|a| a.socket == NO_SOCKET || !running.contains(&a.socket));
             pos.and_then(|i| q.remove(i))
         };
         let Some(apc) = next else { break };
+        if apc.socket == NO_SOCKET {
+            (apc.run)();
+            ran = true;
+            continue;
+        }
         CTX.with(|c| c.running.borrow_mut().push(apc.socket));
         (apc.run)();
         CTX.with(|c| {
@@ -193,6 +229,77 @@ pub(crate) fn run_pending() -> bool {
         ran = true;
     }
     ran
+}
+
+/// A thread's APC queue, as any thread may name it: the target of `QueueUserAPC`.
+///
+/// Obtained on the thread itself with [`ApcTarget::current`], then sent anywhere. A
+/// function queued with [`ApcTarget::queue`] runs on that thread, in its next alertable
+/// wait ([`sleep_alertable`], an event wait or a port dequeue with `alertable = true`), in
+/// FIFO order with its completion routines; the wait then reports
+/// [`WaitOutcome::IoCompletion`](crate::WaitOutcome::IoCompletion) (`WAIT_IO_COMPLETION`).
+/// A thread that never waits alertably never runs them.
+///
+/// # Examples
+/// ```
+/// use overlapped::{ApcTarget, SleepOutcome, sleep_alertable};
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::sync::Arc;
+///
+/// let n = Arc::new(AtomicU32::new(0));
+/// let n2 = Arc::clone(&n);
+/// assert!(ApcTarget::current().queue(move || { n2.fetch_add(1, Ordering::SeqCst); }));
+/// assert_eq!(n.load(Ordering::SeqCst), 0); // not before an alertable wait
+/// assert_eq!(sleep_alertable(None), SleepOutcome::IoCompletion);
+/// assert_eq!(n.load(Ordering::SeqCst), 1);
+/// ```
+///
+/// # Compatibility
+/// When the thread exits, its queued functions are dropped unrun (as Windows drops the
+/// APCs of an exited thread), and later [`queue`](ApcTarget::queue) calls fail.
+#[derive(Clone)]
+pub struct ApcTarget {
+    /// The owner's queue (shared with its completions).
+    queue: Arc<ApcQueue>,
+}
+
+impl std::fmt::Debug for ApcTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApcTarget")
+            .field("alive", &self.is_alive())
+            .finish()
+    }
+}
+
+// An `ApcTarget` is handed to other threads (QueueUserAPC from anywhere).
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<ApcTarget>();
+};
+
+impl ApcTarget {
+    /// The calling thread's queue.
+    pub fn current() -> Self {
+        Self {
+            queue: current_queue(),
+        }
+    }
+
+    /// Queues `f` to run on the target thread in its next alertable wait (waking it if
+    /// it is in one now). Returns `false`, dropping `f` unrun, when the thread has exited.
+    pub fn queue(&self, f: impl FnOnce() + Send + 'static) -> bool {
+        self.queue.push_user(Box::new(f))
+    }
+
+    /// Whether the target thread is still running (its queue accepts functions).
+    pub fn is_alive(&self) -> bool {
+        !self.queue.dead.load(Ordering::Acquire)
+    }
+
+    /// Whether `self` and `other` name the same thread.
+    pub fn same_thread(&self, other: &ApcTarget) -> bool {
+        Arc::ptr_eq(&self.queue, &other.queue)
+    }
 }
 
 /// How an alertable sleep ended (`SleepEx`'s 0 or `WAIT_IO_COMPLETION`).

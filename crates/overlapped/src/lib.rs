@@ -103,7 +103,7 @@ mod sys;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-pub use alertable::{SleepOutcome, sleep, sleep_alertable};
+pub use alertable::{ApcTarget, SleepOutcome, sleep, sleep_alertable};
 pub use buf::{BufList, IoBuf, IoBufMut, IoBufs, IoBufsMut, RawBuf, Slice};
 pub use engine::op::Completion;
 pub use engine::{BackendInfo, probe};

@@ -82,6 +82,14 @@ typedef long long LONGLONG, LONG64, INT64;
 #define __int64 long long
 #endif
 typedef unsigned long long ULONGLONG, ULONG64, DWORD64, UINT64, DWORDLONG;
+typedef signed char INT8, *PINT8;
+typedef short INT16, *PINT16;
+typedef int INT32, *PINT32, LONG32, *PLONG32;
+typedef unsigned char UINT8, *PUINT8;
+typedef unsigned short UINT16, *PUINT16;
+typedef unsigned int UINT32, *PUINT32, ULONG32, *PULONG32, DWORD32, *PDWORD32;
+typedef long long *PINT64, *PLONG64;
+typedef unsigned long long *PUINT64, *PULONG64, *PDWORD64;
 typedef intptr_t INT_PTR, LONG_PTR, SSIZE_T;
 typedef uintptr_t UINT_PTR, ULONG_PTR, DWORD_PTR, SIZE_T, *PULONG_PTR;
 typedef void *PVOID, *LPVOID, *HANDLE, *PHANDLE, *LPHANDLE, *HMODULE, *HINSTANCE, *HWND;
@@ -169,14 +177,23 @@ typedef LONG HRESULT;
 
 /* --- waits ------------------------------------------------------------------------ */
 #define INFINITE 0xFFFFFFFF
+/* winnt.h's few STATUS_ codes, unless WIN32_NO_STATUS (then <ntstatus.h> has them all,
+ * as NTSTATUS values): `#include <ntstatus.h>`, `#define WIN32_NO_STATUS`,
+ * `#include <windows.h>` works, and so does the reverse order with #undef. */
+#if !defined(WIN32_NO_STATUS) && !defined(OVL_NTSTATUS_H)
 #define STATUS_WAIT_0 ((DWORD)0x00000000L)
 #define STATUS_ABANDONED_WAIT_0 ((DWORD)0x00000080L)
 #define STATUS_USER_APC ((DWORD)0x000000C0L)
 #define STATUS_TIMEOUT ((DWORD)0x00000102L)
 #define STATUS_PENDING ((DWORD)0x00000103L)
-#define WAIT_OBJECT_0 ((STATUS_WAIT_0) + 0)
-#define WAIT_ABANDONED_0 ((STATUS_ABANDONED_WAIT_0) + 0)
-#define WAIT_IO_COMPLETION STATUS_USER_APC
+#endif
+#ifndef OVL_NTSTATUS_DEFINED
+#define OVL_NTSTATUS_DEFINED
+typedef LONG NTSTATUS, *PNTSTATUS;
+#endif
+#define WAIT_OBJECT_0 ((DWORD)0x00000000L)
+#define WAIT_ABANDONED_0 ((DWORD)0x00000080L)
+#define WAIT_IO_COMPLETION ((DWORD)0x000000C0L)
 #define WAIT_TIMEOUT 258L
 #define WAIT_FAILED ((DWORD)0xFFFFFFFF)
 #define MAXIMUM_WAIT_OBJECTS 64
@@ -200,6 +217,14 @@ typedef LONG HRESULT;
 #define ERROR_ABANDONED_WAIT_0 735L
 #define ERROR_NOACCESS 998L
 #define ERROR_NOT_OWNER 288L
+#define ERROR_GEN_FAILURE 31L
+#define ERROR_BUFFER_OVERFLOW 111L
+#define ERROR_MOD_NOT_FOUND 126L
+#define ERROR_PROC_NOT_FOUND 127L
+#define ERROR_INVALID_ADDRESS 487L
+#define ERROR_NO_UNICODE_TRANSLATION 1113L
+#define ERROR_INVALID_FLAGS 1004L
+#define NOERROR 0
 #ifndef ERROR_TIMEOUT
 #define ERROR_TIMEOUT 1460L
 #endif
@@ -566,6 +591,48 @@ DWORD WINAPI ResumeThread(HANDLE hThread);
 DWORD WINAPI GetCurrentThreadId(void);
 BOOL WINAPI GetExitCodeThread(HANDLE hThread, LPDWORD lpExitCode);
 void WINAPI ExitThread(DWORD dwExitCode) __attribute__((noreturn));
+
+/* --- pseudo handles, DuplicateHandle, APCs, thread-local storage -------------------- */
+/* GetCurrentProcess() is (HANDLE)-1 and GetCurrentThread() (HANDLE)-2, as on Windows. */
+HANDLE WINAPI GetCurrentProcess(void);
+HANDLE WINAPI GetCurrentThread(void);
+#define DUPLICATE_CLOSE_SOURCE 0x00000001
+#define DUPLICATE_SAME_ACCESS 0x00000002
+BOOL WINAPI DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE hTargetProcessHandle,
+                            LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL bInheritHandle, DWORD dwOptions);
+typedef void(WINAPI *PAPCFUNC)(ULONG_PTR Parameter);
+DWORD WINAPI QueueUserAPC(PAPCFUNC pfnAPC, HANDLE hThread, ULONG_PTR dwData);
+#define TLS_OUT_OF_INDEXES ((DWORD)0xFFFFFFFF)
+#define TLS_MINIMUM_AVAILABLE 64
+DWORD WINAPI TlsAlloc(void);
+BOOL WINAPI TlsFree(DWORD dwTlsIndex);
+LPVOID WINAPI TlsGetValue(DWORD dwTlsIndex);
+BOOL WINAPI TlsSetValue(DWORD dwTlsIndex, LPVOID lpTlsValue);
+
+/* --- modules: ws2_32.dll, mswsock.dll, kernel32.dll, kernelbase.dll, ntdll.dll are this
+ * library; GetProcAddress finds its exports by their Windows names. ---------------- */
+typedef INT_PTR(WINAPI *FARPROC)(void);
+typedef INT_PTR(WINAPI *NEARPROC)(void);
+HMODULE WINAPI GetModuleHandleA(LPCSTR lpModuleName);
+HMODULE WINAPI GetModuleHandleW(LPCWSTR lpModuleName);
+HMODULE WINAPI LoadLibraryA(LPCSTR lpLibFileName);
+HMODULE WINAPI LoadLibraryW(LPCWSTR lpLibFileName);
+BOOL WINAPI FreeLibrary(HMODULE hLibModule);
+FARPROC WINAPI GetProcAddress(HMODULE hModule, LPCSTR lpProcName);
+#define GetModuleHandle GetModuleHandleA
+#define LoadLibrary LoadLibraryA
+
+/* --- code pages: CP_ACP and CP_UTF8 are UTF-8 here (the Linux locale's encoding) ---- */
+#define CP_ACP 0
+#define CP_OEMCP 1
+#define CP_THREAD_ACP 3
+#define CP_UTF8 65001
+#define MB_ERR_INVALID_CHARS 0x00000008
+#define WC_ERR_INVALID_CHARS 0x00000080
+int WINAPI WideCharToMultiByte(UINT CodePage, DWORD dwFlags, LPCWSTR lpWideCharStr, int cchWideChar,
+                               LPSTR lpMultiByteStr, int cbMultiByte, LPCSTR lpDefaultChar, LPBOOL lpUsedDefaultChar);
+int WINAPI MultiByteToWideChar(UINT CodePage, DWORD dwFlags, LPCSTR lpMultiByteStr, int cbMultiByte,
+                               LPWSTR lpWideCharStr, int cchWideChar);
 
 #ifdef __cplusplus
 }

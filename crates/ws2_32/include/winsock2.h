@@ -294,6 +294,343 @@ typedef struct pollfd {
     SHORT revents;
 } WSAPOLLFD, *PWSAPOLLFD, *LPWSAPOLLFD;
 
+/* --- more families, protocols and options (Windows values) -------------------------- */
+#define AF_NS 6
+#define AF_IPX AF_NS
+#define AF_APPLETALK 16
+#define AF_NETBIOS 17
+#define PF_IPX AF_IPX
+#define IPPROTO_HOPOPTS 0
+#define IPPROTO_IGMP 2
+#define IPPROTO_ROUTING 43
+#define IPPROTO_FRAGMENT 44
+#define IPPROTO_ICMPV6 58
+#define IPPROTO_NONE 59
+#define IPPROTO_DSTOPTS 60
+#define IPPROTO_RAW 255
+#define SO_USELOOPBACK 0x0040
+#define SO_BSP_STATE 0x1009
+#define SO_GROUP_ID 0x2001
+#define SO_GROUP_PRIORITY 0x2002
+#define SO_MAX_MSG_SIZE 0x2003
+#define SO_PROTOCOL_INFOA 0x2004
+#define SO_PROTOCOL_INFOW 0x2005
+#define SO_PROTOCOL_INFO SO_PROTOCOL_INFOA
+#define PVD_CONFIG 0x3001
+#define SO_CONDITIONAL_ACCEPT 0x3002
+#define MSG_TRUNC 0x0100
+#define MSG_CTRUNC 0x0200
+#define MSG_BCAST 0x0400
+#define MSG_MCAST 0x0800
+#define MSG_INTERRUPT 0x10
+#define MSG_MAXIOVLEN 16
+#define FROM_PROTOCOL_INFO (-1)
+#define WSA_FLAG_MULTIPOINT_C_ROOT 0x02
+#define WSA_FLAG_MULTIPOINT_C_LEAF 0x04
+#define WSA_FLAG_MULTIPOINT_D_ROOT 0x08
+#define WSA_FLAG_MULTIPOINT_D_LEAF 0x10
+#define WSA_FLAG_ACCESS_SYSTEM_SECURITY 0x40
+#define WSA_FLAG_NO_HANDLE_INHERIT 0x80
+#define FD_QOS_BIT 6
+#define FD_QOS (1 << FD_QOS_BIT)
+#define FD_GROUP_QOS_BIT 7
+#define FD_GROUP_QOS (1 << FD_GROUP_QOS_BIT)
+#define FD_ROUTING_INTERFACE_CHANGE_BIT 8
+#define FD_ROUTING_INTERFACE_CHANGE (1 << FD_ROUTING_INTERFACE_CHANGE_BIT)
+#define FD_ADDRESS_LIST_CHANGE_BIT 9
+#define FD_ADDRESS_LIST_CHANGE (1 << FD_ADDRESS_LIST_CHANGE_BIT)
+
+/* ioctls: _IOR('t', n, ULONG) and friends, written out (Linux's <sys/ioctl.h> owns the
+ * names _IOR/_IOW). */
+#define FIOASYNC ((long)0x8004667D)
+#define SIOCSHIWAT ((long)0x80047300)
+#define SIOCGHIWAT 0x40047301
+#define SIOCSLOWAT ((long)0x80047302)
+#define SIOCGLOWAT 0x40047303
+#define SIO_IDEAL_SEND_BACKLOG_QUERY 0x4004747B
+#define SIO_IDEAL_SEND_BACKLOG_CHANGE 0x2004747A
+#define SIO_GET_INTERFACE_LIST 0x4004747F
+#define SIO_ASSOCIATE_HANDLE _WSAIOW(IOC_WS2, 1)
+#define SIO_ENABLE_CIRCULAR_QUEUEING _WSAIO(IOC_WS2, 2)
+#define SIO_FIND_ROUTE _WSAIOR(IOC_WS2, 3)
+#define SIO_FLUSH _WSAIO(IOC_WS2, 4)
+#define SIO_GET_BROADCAST_ADDRESS _WSAIOR(IOC_WS2, 5)
+#define SIO_GET_QOS _WSAIORW(IOC_WS2, 7)
+#define SIO_GET_GROUP_QOS _WSAIORW(IOC_WS2, 8)
+#define SIO_MULTIPOINT_LOOPBACK _WSAIOW(IOC_WS2, 9)
+#define SIO_MULTICAST_SCOPE _WSAIOW(IOC_WS2, 10)
+#define SIO_SET_QOS _WSAIOW(IOC_WS2, 11)
+#define SIO_SET_GROUP_QOS _WSAIOW(IOC_WS2, 12)
+#define SIO_TRANSLATE_HANDLE _WSAIORW(IOC_WS2, 13)
+#define SIO_ROUTING_INTERFACE_QUERY _WSAIORW(IOC_WS2, 20)
+#define SIO_ROUTING_INTERFACE_CHANGE _WSAIOW(IOC_WS2, 21)
+#define SIO_ADDRESS_LIST_QUERY _WSAIOR(IOC_WS2, 22)
+#define SIO_ADDRESS_LIST_CHANGE _WSAIO(IOC_WS2, 23)
+#define SIO_QUERY_TARGET_PNP_HANDLE _WSAIOR(IOC_WS2, 24)
+#define SIO_ADDRESS_LIST_SORT _WSAIORW(IOC_WS2, 25)
+
+/* --- protocol information (WSAEnumProtocols, SO_PROTOCOL_INFO) ----------------------- */
+#define MAX_PROTOCOL_CHAIN 7
+#define BASE_PROTOCOL 1
+#define LAYERED_PROTOCOL 0
+#define WSAPROTOCOL_LEN 255
+typedef struct _WSAPROTOCOLCHAIN {
+    int ChainLen; /* 0: layered, 1: a base protocol, > 1: a chain */
+    DWORD ChainEntries[MAX_PROTOCOL_CHAIN];
+} WSAPROTOCOLCHAIN, *LPWSAPROTOCOLCHAIN;
+typedef struct _WSAPROTOCOL_INFOA {
+    DWORD dwServiceFlags1;
+    DWORD dwServiceFlags2;
+    DWORD dwServiceFlags3;
+    DWORD dwServiceFlags4;
+    DWORD dwProviderFlags;
+    GUID ProviderId;
+    DWORD dwCatalogEntryId;
+    WSAPROTOCOLCHAIN ProtocolChain;
+    int iVersion;
+    int iAddressFamily;
+    int iMaxSockAddr;
+    int iMinSockAddr;
+    int iSocketType;
+    int iProtocol;
+    int iProtocolMaxOffset;
+    int iNetworkByteOrder;
+    int iSecurityScheme;
+    DWORD dwMessageSize;
+    DWORD dwProviderReserved;
+    CHAR szProtocol[WSAPROTOCOL_LEN + 1];
+} WSAPROTOCOL_INFOA, *LPWSAPROTOCOL_INFOA;
+typedef struct _WSAPROTOCOL_INFOW {
+    DWORD dwServiceFlags1;
+    DWORD dwServiceFlags2;
+    DWORD dwServiceFlags3;
+    DWORD dwServiceFlags4;
+    DWORD dwProviderFlags;
+    GUID ProviderId;
+    DWORD dwCatalogEntryId;
+    WSAPROTOCOLCHAIN ProtocolChain;
+    int iVersion;
+    int iAddressFamily;
+    int iMaxSockAddr;
+    int iMinSockAddr;
+    int iSocketType;
+    int iProtocol;
+    int iProtocolMaxOffset;
+    int iNetworkByteOrder;
+    int iSecurityScheme;
+    DWORD dwMessageSize;
+    DWORD dwProviderReserved;
+    WCHAR szProtocol[WSAPROTOCOL_LEN + 1];
+} WSAPROTOCOL_INFOW, *LPWSAPROTOCOL_INFOW;
+typedef WSAPROTOCOL_INFOA WSAPROTOCOL_INFO;
+typedef LPWSAPROTOCOL_INFOA LPWSAPROTOCOL_INFO;
+#define PFL_MULTIPLE_PROTO_ENTRIES 0x00000001
+#define PFL_RECOMMENDED_PROTO_ENTRY 0x00000002
+#define PFL_HIDDEN 0x00000004
+#define PFL_MATCHES_PROTOCOL_ZERO 0x00000008
+#define PFL_NETWORKDIRECT_PROVIDER 0x00000010
+#define XP1_CONNECTIONLESS 0x00000001
+#define XP1_GUARANTEED_DELIVERY 0x00000002
+#define XP1_GUARANTEED_ORDER 0x00000004
+#define XP1_MESSAGE_ORIENTED 0x00000008
+#define XP1_PSEUDO_STREAM 0x00000010
+#define XP1_GRACEFUL_CLOSE 0x00000020
+#define XP1_EXPEDITED_DATA 0x00000040
+#define XP1_CONNECT_DATA 0x00000080
+#define XP1_DISCONNECT_DATA 0x00000100
+#define XP1_SUPPORT_BROADCAST 0x00000200
+#define XP1_SUPPORT_MULTIPOINT 0x00000400
+#define XP1_MULTIPOINT_CONTROL_PLANE 0x00000800
+#define XP1_MULTIPOINT_DATA_PLANE 0x00001000
+#define XP1_QOS_SUPPORTED 0x00002000
+#define XP1_INTERRUPT 0x00004000
+#define XP1_UNI_SEND 0x00008000
+#define XP1_UNI_RECV 0x00010000
+#define XP1_IFS_HANDLES 0x00020000
+#define XP1_PARTIAL_MESSAGE 0x00040000
+#define XP1_SAN_SUPPORT_SDP 0x00080000
+#define BIGENDIAN 0x0000
+#define LITTLEENDIAN 0x0001
+#define SECURITY_PROTOCOL_NONE 0x0000
+
+/* --- address lists ------------------------------------------------------------------ */
+typedef struct _SOCKET_ADDRESS {
+    LPSOCKADDR lpSockaddr;
+    INT iSockaddrLength;
+} SOCKET_ADDRESS, *PSOCKET_ADDRESS, *LPSOCKET_ADDRESS;
+typedef struct _SOCKET_ADDRESS_LIST {
+    INT iAddressCount;
+    SOCKET_ADDRESS Address[1];
+} SOCKET_ADDRESS_LIST, *PSOCKET_ADDRESS_LIST, *LPSOCKET_ADDRESS_LIST;
+typedef struct _CSADDR_INFO {
+    SOCKET_ADDRESS LocalAddr;
+    SOCKET_ADDRESS RemoteAddr;
+    INT iSocketType;
+    INT iProtocol;
+} CSADDR_INFO, *PCSADDR_INFO, *LPCSADDR_INFO;
+
+/* --- control data of WSASendMsg/WSARecvMsg (ws2def.h) -------------------------------- */
+typedef struct _WSACMSGHDR {
+    SIZE_T cmsg_len; /* the header and the data, without the padding after the data */
+    INT cmsg_level;
+    INT cmsg_type;
+    /* followed by UCHAR cmsg_data[] */
+} WSACMSGHDR, *PWSACMSGHDR, *LPWSACMSGHDR;
+#define WSA_CMSGHDR_ALIGN(length) (((length) + 8 - 1) & ~(SIZE_T)(8 - 1))
+#define WSA_CMSGDATA_ALIGN(length) (((length) + 8 - 1) & ~(SIZE_T)(8 - 1))
+#define WSA_CMSG_ALIGN(length) WSA_CMSGDATA_ALIGN(length)
+#define WSA_CMSG_FIRSTHDR(msg) \
+    (((msg)->Control.len >= sizeof(WSACMSGHDR)) ? (LPWSACMSGHDR)(msg)->Control.buf : (LPWSACMSGHDR)NULL)
+#define WSA_CMSG_NXTHDR(msg, cmsg)                                                                    \
+    (((cmsg) == NULL) ? WSA_CMSG_FIRSTHDR(msg)                                                        \
+     : (((PUCHAR)(cmsg) + WSA_CMSGHDR_ALIGN((cmsg)->cmsg_len) + sizeof(WSACMSGHDR)) >                   \
+        (PUCHAR)((msg)->Control.buf) + (msg)->Control.len)                                            \
+         ? (LPWSACMSGHDR)NULL                                                                         \
+         : (LPWSACMSGHDR)((PUCHAR)(cmsg) + WSA_CMSGHDR_ALIGN((cmsg)->cmsg_len)))
+#define WSA_CMSG_DATA(cmsg) ((PUCHAR)(cmsg) + WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR)))
+#define WSA_CMSG_SPACE(length) (WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR) + WSA_CMSGHDR_ALIGN(length)))
+#define WSA_CMSG_LEN(length) (WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR)) + (length))
+
+/* --- IP and IPv6 options, and their control data (ws2ipdef.h) ------------------------ */
+#define IP_OPTIONS 1
+#define IP_HDRINCL 2
+#define IP_TOS 3
+#define IP_MULTICAST_IF 9
+#define IP_MULTICAST_TTL 10
+#define IP_MULTICAST_LOOP 11
+#define IP_ADD_MEMBERSHIP 12
+#define IP_DROP_MEMBERSHIP 13
+#define IP_DONTFRAGMENT 14
+#define IP_ADD_SOURCE_MEMBERSHIP 15
+#define IP_DROP_SOURCE_MEMBERSHIP 16
+#define IP_BLOCK_SOURCE 17
+#define IP_UNBLOCK_SOURCE 18
+#define IP_PKTINFO 19
+#define IP_HOPLIMIT 21
+#define IP_RECVTTL 21
+#define IP_RECEIVE_BROADCAST 22
+#define IP_RECVIF 24
+#define IP_RECVDSTADDR 25
+#define IP_IFLIST 28
+#define IP_ADD_IFLIST 29
+#define IP_DEL_IFLIST 30
+#define IP_UNICAST_IF 31
+#define IP_RTHDR 32
+#define IP_GET_IFLIST 33
+#define IP_RECVRTHDR 38
+#define IP_TCLASS 39
+#define IP_RECVTCLASS 40
+#define IP_RECVTOS 40
+#define IP_ORIGINAL_ARRIVAL_IF 47
+#define IP_ECN 50
+#define IP_PKTINFO_EX 51
+#define IP_WFP_REDIRECT_RECORDS 60
+#define IP_WFP_REDIRECT_CONTEXT 70
+#define IP_MTU_DISCOVER 71
+#define IP_MTU 73
+#define IP_NRT_INTERFACE 74
+#define IP_RECVERR 75
+#define IP_USER_MTU 76
+#define IP_DEFAULT_MULTICAST_TTL 1
+#define IP_DEFAULT_MULTICAST_LOOP 1
+#define IPV6_OPTIONS 1
+#define IPV6_HOPOPTS 1
+#define IPV6_HDRINCL 2
+#define IPV6_UNICAST_HOPS 4
+#define IPV6_MULTICAST_IF 9
+#define IPV6_MULTICAST_HOPS 10
+#define IPV6_MULTICAST_LOOP 11
+#define IPV6_ADD_MEMBERSHIP 12
+#define IPV6_JOIN_GROUP IPV6_ADD_MEMBERSHIP
+#define IPV6_DROP_MEMBERSHIP 13
+#define IPV6_LEAVE_GROUP IPV6_DROP_MEMBERSHIP
+#define IPV6_DONTFRAG 14
+#define IPV6_PKTINFO 19
+#define IPV6_HOPLIMIT 21
+#define IPV6_PROTECTION_LEVEL 23
+#define IPV6_RECVIF 24
+#define IPV6_RECVDSTADDR 25
+#define IPV6_CHECKSUM 26
+#define IPV6_IFLIST 28
+#define IPV6_ADD_IFLIST 29
+#define IPV6_DEL_IFLIST 30
+#define IPV6_UNICAST_IF 31
+#define IPV6_RTHDR 32
+#define IPV6_GET_IFLIST 33
+#define IPV6_RECVRTHDR 38
+#define IPV6_TCLASS 39
+#define IPV6_RECVTCLASS 40
+#define IPV6_ECN 50
+#define IPV6_PKTINFO_EX 51
+#define IPV6_WFP_REDIRECT_RECORDS 60
+#define IPV6_WFP_REDIRECT_CONTEXT 70
+#define IPV6_MTU_DISCOVER 71
+#define IPV6_MTU 72
+#define IPV6_NRT_INTERFACE 74
+#define IPV6_RECVERR 75
+#define IPV6_USER_MTU 76
+#define TCP_EXPEDITED_1122 2
+#define TCP_KEEPALIVE 3
+#define TCP_MAXSEG 4
+#define TCP_MAXRT 5
+#define TCP_STDURG 6
+#define TCP_NOURG 7
+#define TCP_ATMARK 8
+#define TCP_NOSYNRETRIES 9
+#define TCP_TIMESTAMPS 10
+#define TCP_OFFLOAD_PREFERENCE 11
+#define TCP_CONGESTION_ALGORITHM 12
+#define TCP_DELAY_FIN_ACK 13
+#define TCP_MAXRTMS 14
+#define TCP_FASTOPEN 15
+#define TCP_KEEPCNT 16
+#define TCP_KEEPIDLE TCP_KEEPALIVE
+#define TCP_KEEPINTVL 17
+#define TCP_FAIL_CONNECT_ON_ICMP_ERROR 18
+#define TCP_ICMP_ERROR_INFO 19
+#define UDP_NOCHECKSUM 1
+#define UDP_CHECKSUM_COVERAGE 20
+
+typedef struct ip_mreq {
+    IN_ADDR imr_multiaddr;
+    IN_ADDR imr_interface;
+} IP_MREQ, *PIP_MREQ;
+typedef struct ipv6_mreq {
+    IN6_ADDR ipv6mr_multiaddr;
+    ULONG ipv6mr_interface;
+} IPV6_MREQ, *PIPV6_MREQ;
+typedef struct in_pktinfo {
+    IN_ADDR ipi_addr;
+    ULONG ipi_ifindex;
+} IN_PKTINFO, *PIN_PKTINFO;
+typedef struct in6_pktinfo {
+    IN6_ADDR ipi6_addr;
+    ULONG ipi6_ifindex;
+} IN6_PKTINFO, *PIN6_PKTINFO;
+/* The IPv6 address of RFC 2133, without sin6_scope_id (24 bytes). */
+struct sockaddr_in6_old {
+    SHORT sin6_family;
+    USHORT sin6_port;
+    ULONG sin6_flowinfo;
+    IN6_ADDR sin6_addr;
+};
+typedef union sockaddr_gen {
+    struct sockaddr Address;
+    struct sockaddr_in AddressIn;
+    struct sockaddr_in6_old AddressIn6;
+} sockaddr_gen;
+typedef struct _INTERFACE_INFO {
+    ULONG iiFlags;
+    sockaddr_gen iiAddress;
+    sockaddr_gen iiBroadcastAddress;
+    sockaddr_gen iiNetmask;
+} INTERFACE_INFO, *LPINTERFACE_INFO;
+#define IFF_UP 0x00000001
+#define IFF_BROADCAST 0x00000002
+#define IFF_LOOPBACK 0x00000004
+#define IFF_POINTTOPOINT 0x00000008
+#define IFF_MULTICAST 0x00000010
+
 /* --- error codes ---------------------------------------------------------------------- */
 #define WSA_IO_PENDING (ERROR_IO_PENDING)
 #define WSA_IO_INCOMPLETE (ERROR_IO_INCOMPLETE)
@@ -367,8 +704,8 @@ int WSAAPI WSAGetLastError(void);
 void WSAAPI WSASetLastError(int iError);
 
 SOCKET WSAAPI socket(int af, int type, int protocol) OVL_WS2_ASM("ws2_socket");
-SOCKET WSAAPI WSASocketA(int af, int type, int protocol, void *lpProtocolInfo, GROUP g, DWORD dwFlags);
-SOCKET WSAAPI WSASocketW(int af, int type, int protocol, void *lpProtocolInfo, GROUP g, DWORD dwFlags);
+SOCKET WSAAPI WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA lpProtocolInfo, GROUP g, DWORD dwFlags);
+SOCKET WSAAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW lpProtocolInfo, GROUP g, DWORD dwFlags);
 #define WSASocket WSASocketA
 int WSAAPI bind(SOCKET s, const struct sockaddr *name, int namelen) OVL_WS2_ASM("ws2_bind");
 int WSAAPI listen(SOCKET s, int backlog) OVL_WS2_ASM("ws2_listen");
@@ -385,7 +722,7 @@ typedef int(CALLBACK *LPCONDITIONPROC)(LPWSABUF lpCallerId, LPWSABUF lpCallerDat
 SOCKET WSAAPI WSAAccept(SOCKET s, struct sockaddr *addr, LPINT addrlen, LPCONDITIONPROC lpfnCondition,
                         DWORD_PTR dwCallbackData);
 /* WSAAddressToString: "a.b.c.d[:port]" or "[v6]:port"; lpProtocolInfo is ignored. */
-INT WSAAPI WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength, void *lpProtocolInfo,
+INT WSAAPI WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength, LPWSAPROTOCOL_INFOA lpProtocolInfo,
                                LPSTR lpszAddressString, LPDWORD lpdwAddressStringLength);
 #define WSAAddressToString WSAAddressToStringA
 int WSAAPI connect(SOCKET s, const struct sockaddr *name, int namelen) OVL_WS2_ASM("ws2_connect");
@@ -404,6 +741,15 @@ int WSAAPI recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *fr
 int WSAAPI select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds, const struct timeval *timeout) OVL_WS2_ASM("ws2_select");
 #endif
 int WSAAPI WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout);
+/* WSASendDisconnect/WSARecvDisconnect: shutdown(SD_SEND)/shutdown(SD_RECEIVE); TCP and UDP
+ * carry no disconnect data, so a non-NULL data buffer is WSAENOPROTOOPT (as Windows). */
+int WSAAPI WSASendDisconnect(SOCKET s, LPWSABUF lpOutboundDisconnectData);
+int WSAAPI WSARecvDisconnect(SOCKET s, LPWSABUF lpInboundDisconnectData);
+/* The transport protocols this library provides (TCP, UDP over IPv4 and IPv6, and raw
+ * IPv4 and IPv6). */
+int WSAAPI WSAEnumProtocolsA(LPINT lpiProtocols, LPWSAPROTOCOL_INFOA lpProtocolBuffer, LPDWORD lpdwBufferLength);
+int WSAAPI WSAEnumProtocolsW(LPINT lpiProtocols, LPWSAPROTOCOL_INFOW lpProtocolBuffer, LPDWORD lpdwBufferLength);
+#define WSAEnumProtocols WSAEnumProtocolsA
 
 int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent, DWORD dwFlags,
                    LPWSAOVERLAPPED lpOverlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
@@ -466,6 +812,9 @@ OVL_WS2_ASSERT(sizeof(SOCKADDR_IN6) == 28 && offsetof(SOCKADDR_IN6, sin6_addr) =
 OVL_WS2_ASSERT(sizeof(SOCKADDR_STORAGE) == 128 && sizeof(SOCKADDR) == 16, "SOCKADDR_STORAGE");
 OVL_WS2_ASSERT(sizeof(fd_set) == 8 + 64 * 8 && offsetof(fd_set, fd_array) == 8, "fd_set");
 OVL_WS2_ASSERT(sizeof(struct linger) == 4 && sizeof(WSANETWORKEVENTS) == 44, "linger, WSANETWORKEVENTS");
+OVL_WS2_ASSERT(sizeof(WSAPROTOCOL_INFOA) == 372 && sizeof(WSAPROTOCOL_INFOW) == 628 && offsetof(WSAPROTOCOL_INFOA, szProtocol) == 116, "WSAPROTOCOL_INFO");
+OVL_WS2_ASSERT(sizeof(WSACMSGHDR) == 16 && sizeof(SOCKET_ADDRESS) == 16 && sizeof(SOCKET_ADDRESS_LIST) == 24 && sizeof(CSADDR_INFO) == 40, "WSACMSGHDR, SOCKET_ADDRESS(_LIST), CSADDR_INFO");
+OVL_WS2_ASSERT(sizeof(IN_PKTINFO) == 8 && sizeof(IN6_PKTINFO) == 20 && sizeof(struct sockaddr_in6_old) == 24 && sizeof(INTERFACE_INFO) == 76, "IN_PKTINFO, IN6_PKTINFO, sockaddr_in6_old, INTERFACE_INFO");
 OVL_WS2_ASSERT(sizeof(WSAPOLLFD) == 16 && sizeof(GUID) == 16 && sizeof(SYSTEM_INFO) == 48, "WSAPOLLFD, GUID, SYSTEM_INFO");
 
 #include "ws2tcpip.h"

@@ -36,6 +36,7 @@
 //! Where this differs from Windows, and why, is listed in `crates/ws2_32/README.md`
 //! and in each function's docs.
 
+pub mod codepage;
 pub mod console;
 pub mod events;
 pub mod io;
@@ -43,7 +44,10 @@ pub mod iocp;
 pub mod locks;
 pub mod memory;
 pub mod messages;
+pub mod modules;
 pub mod netdb;
+pub mod process;
+pub mod protocols;
 pub mod sockets;
 pub mod startup;
 pub mod threads;

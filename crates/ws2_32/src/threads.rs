@@ -53,6 +53,11 @@ impl ThreadObj {
     pub(crate) fn exited(&self) -> &Event {
         &self.exited
     }
+
+    /// `GetCurrentThreadId` of the thread.
+    pub(crate) fn id(&self) -> DWORD {
+        self.id
+    }
 }
 
 /// Signals the thread's handle when the thread's thread-locals are destroyed.
@@ -117,6 +122,7 @@ fn begin(arg: *mut c_void) -> Option<(ThreadProc, usize)> {
         // SAFETY: `arg` is the `Box<Start>` leaked by `spawn` for this thread only.
         let start = unsafe { Box::from_raw(arg.cast::<Start>()) };
         ID.with(|c| c.set(start.obj.id));
+        crate::process::register_apc_target(start.obj.id);
         CURRENT.with(|g| *g.0.borrow_mut() = Some(Arc::clone(&start.obj)));
         while start.obj.suspended.load(Ordering::Acquire) {
             let _ = start.obj.resume.wait(None);
