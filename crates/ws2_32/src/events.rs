@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use overlapped::{Event, Overlapped, Readiness, SleepOutcome, WaitOutcome, WaitReady, WsaError};
 
-use crate::handles::{self, Object, SockEntry, guard, started};
+use crate::handles::{self, Object, SockEntry, guard, started, ws_guard};
 use crate::types::{
     BOOL, DWORD, FALSE, HANDLE, SOCKET, SOCKET_ERROR, TRUE, WSANETWORKEVENTS, c, win32,
 };
@@ -568,7 +568,7 @@ fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WSAEventSelect(s: SOCKET, h: HANDLE, mask: libc::c_long) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         let mask = (mask & 0x3FF) as i32;
         started()?;
         let entry = handles::socket(s)?;
@@ -617,7 +617,7 @@ pub unsafe extern "C" fn WSAEnumNetworkEvents(
     h: HANDLE,
     out: *mut WSANETWORKEVENTS,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let entry = handles::socket(s)?;
         if out.is_null() {

@@ -31,6 +31,9 @@ pub(crate) struct SockEntry {
     pub(crate) exclusive: std::sync::atomic::AtomicBool,
     /// The completion port association and `SetFileCompletionNotificationModes` state.
     pub(crate) iocp: crate::iocp::SockIocp,
+    /// A connection a `WSAAccept` condition function deferred (`CF_DEFER`): the next
+    /// `accept` or `WSAAccept` on this listener takes it first, as on Windows.
+    pub(crate) deferred: Mutex<Option<(Socket, std::net::SocketAddr)>>,
 }
 
 /// What a handle names.
@@ -202,6 +205,27 @@ pub(crate) fn guard<R>(fail: R, f: impl FnOnce() -> Result<R, u32>) -> R {
     }
 }
 
+/// The checked boundary of a Winsock call on a socket: as [`guard`], and on success the
+/// thread's last error becomes 0.
+///
+/// # Compatibility
+/// Windows' ws2_32 clears the last error when a socket call succeeds: Wine's tests of
+/// Windows set it to `0xdeadbeef` before `bind`, `listen`, `shutdown`, `getsockname`,
+/// `getsockopt`/`setsockopt`, `WSAIoctl`, `WSASendTo`, `WSASendMsg`, a synchronous
+/// `WSARecv`, `WSAPoll`, `DisconnectEx`, `WSAGetOverlappedResult` and expect 0 after
+/// success. The kernel32 functions (`GetQueuedCompletionStatus`, events, waits, threads,
+/// memory) leave it alone on success (the same tests expect `0xdeadbeef` after a
+/// successful `GetQueuedCompletionStatus`), and so do the pure functions (`htons`,
+/// `inet_addr`, `WSAGetLastError`): those use [`guard`]. One rule, by family: every
+/// export that takes a `SOCKET` and reports through `WSAGetLastError` uses `ws_guard`.
+pub(crate) fn ws_guard<R>(fail: R, f: impl FnOnce() -> Result<R, u32>) -> R {
+    guard(fail, || {
+        let r = f()?;
+        set_last_error(0);
+        Ok(r)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,5 +251,16 @@ mod tests {
         let r = guard(-1, || -> Result<i32, u32> { panic!("boom") });
         assert_eq!(r, -1);
         assert_eq!(last_error(), INTERNAL_FAILURE);
+    }
+
+    #[test]
+    fn ws_guard_clears_the_last_error_on_success_only() {
+        set_last_error(0xdead_beef);
+        assert_eq!(guard(-1, || Ok(1)), 1);
+        assert_eq!(last_error(), 0xdead_beef, "guard leaves it alone");
+        assert_eq!(ws_guard(-1, || Ok(1)), 1);
+        assert_eq!(last_error(), 0);
+        assert_eq!(ws_guard(-1, || Err(10022)), -1);
+        assert_eq!(last_error(), 10022);
     }
 }

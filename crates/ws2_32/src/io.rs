@@ -34,7 +34,7 @@ use overlapped::{
 };
 
 use crate::addr;
-use crate::handles::{self, SockEntry, guard, set_last_error, started};
+use crate::handles::{self, SockEntry, guard, set_last_error, started, ws_guard};
 use crate::types::{
     BOOL, DWORD, FALSE, GUID, HANDLE, OVERLAPPED, SOCKET, SOCKET_ERROR, TRUE, WSABUF, c,
     tcp_keepalive, win32,
@@ -656,7 +656,7 @@ pub unsafe extern "C" fn WSARecv(
     ov: *mut OVERLAPPED,
     routine: Option<CompletionRoutine>,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         // As on Windows: WSANOTINITIALISED, then WSAENOTSOCK, then the parameters.
         started()?;
         handles::socket(s)?;
@@ -694,7 +694,7 @@ pub unsafe extern "C" fn WSARecvFrom(
     ov: *mut OVERLAPPED,
     routine: Option<CompletionRoutine>,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         // As on Windows: WSANOTINITIALISED, then WSAENOTSOCK, then the parameters.
         started()?;
         let e = handles::socket(s)?;
@@ -732,7 +732,7 @@ pub unsafe extern "C" fn WSASend(
     ov: *mut OVERLAPPED,
     routine: Option<CompletionRoutine>,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         // SAFETY: the contract.
         ret(unsafe {
             transfer(
@@ -779,7 +779,7 @@ pub unsafe extern "C" fn WSASendTo(
         // SAFETY: forwarded contract.
         return unsafe { WSASend(s, bufs, count, sent, flags, ov, routine) };
     }
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         handles::socket(s)?;
         // SAFETY: the contract.
@@ -875,7 +875,7 @@ pub unsafe extern "C" fn WSAGetOverlappedResult(
     wait: BOOL,
     flags: *mut DWORD,
 ) -> BOOL {
-    guard(FALSE, || {
+    ws_guard(FALSE, || {
         started()?;
         handles::socket(s)?;
         if ov.is_null() {
@@ -1040,7 +1040,7 @@ pub unsafe extern "C" fn AcceptEx(
     received: *mut DWORD,
     ov: *mut OVERLAPPED,
 ) -> BOOL {
-    guard(FALSE, || {
+    ws_guard(FALSE, || {
         started()?;
         // SAFETY: `ov` comes from the caller, under the function's contract.
         unsafe { mark_pending_at_entry(ov) }?;
@@ -1180,7 +1180,7 @@ pub unsafe extern "C" fn ConnectEx(
     sent: *mut DWORD,
     ov: *mut OVERLAPPED,
 ) -> BOOL {
-    guard(FALSE, || {
+    ws_guard(FALSE, || {
         started()?;
         // SAFETY: `ov` comes from the caller, under the function's contract.
         unsafe { mark_pending_at_entry(ov) }?;
@@ -1276,7 +1276,7 @@ pub unsafe extern "C" fn DisconnectEx(
     _flags: DWORD,
     _reserved: DWORD,
 ) -> BOOL {
-    guard(FALSE, || {
+    ws_guard(FALSE, || {
         started()?;
         let e = handles::socket(s)?;
         // A record still pending is refused before the connection is shut down.
@@ -1333,7 +1333,7 @@ pub unsafe extern "C" fn TransmitFile(
     buffers: *mut TRANSMIT_FILE_BUFFERS,
     flags: DWORD,
 ) -> BOOL {
-    guard(FALSE, || {
+    ws_guard(FALSE, || {
         started()?;
         let e = handles::socket(s)?;
         if !file.is_null() {
@@ -1486,6 +1486,11 @@ unsafe extern "C" fn wsa_send_msg(
         set_last_error(err(WsaError::WSAEFAULT));
         return SOCKET_ERROR;
     }
+    if handles::socket(s).is_ok_and(|e| e.sock.is_stream()) {
+        // Windows: WSASendMsg is for datagram sockets only (Wine's tests).
+        set_last_error(err(WsaError::WSAEINVAL));
+        return SOCKET_ERROR;
+    }
     // SAFETY: non-null and valid (the contract).
     let m = unsafe { &*msg };
     if m.name.is_null() {
@@ -1555,7 +1560,7 @@ pub unsafe extern "C" fn WSAIoctl(
     ov: *mut OVERLAPPED,
     routine: Option<CompletionRoutine>,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         if !ov.is_null() && returned.is_null() {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use overlapped::{Event, Kind, PollEntry, Readiness, Shutdown, Socket, WsaError};
 
 use crate::addr;
-use crate::handles::{self, Object, SockEntry, guard, started};
+use crate::handles::{self, Object, SockEntry, guard, started, ws_guard};
 use crate::types::{INVALID_SOCKET, SOCKET, SOCKET_ERROR, WSABUF, c, fd_set, linger, timeval};
 
 fn err(e: WsaError) -> u32 {
@@ -30,6 +30,7 @@ pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
         reuse: AtomicBool::new(false),
         exclusive: AtomicBool::new(false),
         iocp: Default::default(),
+        deferred: Mutex::new(None),
     };
     handles::insert(Object::Socket(Arc::new(entry)))
 }
@@ -63,7 +64,7 @@ fn create(af: i32, ty: i32, protocol: i32, overlapped: bool) -> Result<SOCKET, u
 /// Always safe to call.
 #[unsafe(export_name = "ws2_socket")]
 pub unsafe extern "C" fn socket(af: i32, ty: i32, protocol: i32) -> SOCKET {
-    guard(INVALID_SOCKET, || create(af, ty, protocol, true))
+    ws_guard(INVALID_SOCKET, || create(af, ty, protocol, true))
 }
 
 /// `SOCKET WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA lpProtocolInfo,
@@ -86,7 +87,7 @@ pub unsafe extern "C" fn WSASocketA(
     _group: u32,
     flags: u32,
 ) -> SOCKET {
-    guard(INVALID_SOCKET, || {
+    ws_guard(INVALID_SOCKET, || {
         create(af, ty, protocol, flags & c::WSA_FLAG_OVERLAPPED != 0)
     })
 }
@@ -129,17 +130,66 @@ pub unsafe extern "C" fn WSASocketW(
 /// `name` must be null or point to `namelen` readable bytes.
 #[unsafe(export_name = "ws2_bind")]
 pub unsafe extern "C" fn bind(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         // SAFETY: the caller's contract.
         let a = unsafe { addr::read(name, namelen) }?;
-        if e.sock.is_stream() && !e.exclusive.load(Ordering::Relaxed) {
+        if !e.sock.is_stream() {
+            e.sock.bind(a).map_err(err)?;
+            return Ok(0);
+        }
+        // One bind at a time, so two binds of one address cannot both pass the check.
+        let mut bound = BOUND.lock().unwrap_or_else(|p| p.into_inner());
+        bound.retain(|(w, _)| w.strong_count() > 0);
+        let reuse = e.reuse.load(Ordering::Relaxed);
+        for (other, at) in bound.iter() {
+            if let Some(other) = other.upgrade()
+                && !std::ptr::eq(Arc::as_ptr(&other), Arc::as_ptr(&e))
+                && overlaps(at, &a)
+            {
+                match (other.reuse.load(Ordering::Relaxed), reuse) {
+                    (true, true) => {}
+                    // Windows: taking over a port whose owner did not allow it.
+                    (false, true) => return Err(err(WsaError::WSAEACCES)),
+                    _ => return Err(err(WsaError::WSAEADDRINUSE)),
+                }
+            }
+        }
+        if !e.exclusive.load(Ordering::Relaxed) {
             e.sock.set_reuse_address(true).map_err(err)?;
         }
         e.sock.bind(a).map_err(err)?;
+        let at = e.sock.local_addr().unwrap_or(a);
+        bound.push((Arc::downgrade(&e), at));
         Ok(0)
     })
+}
+
+/// The stream sockets bound by [`bind`] and their addresses, while they are open.
+///
+/// Linux's `SO_REUSEADDR`, which every stream socket is bound with so that a port in
+/// TIME_WAIT can be bound again as on Windows, also lets two sockets bind one address
+/// while neither listens. Windows refuses the second bind (`WSAEADDRINUSE`; `WSAEACCES`
+/// when only the second asked for `SO_REUSEADDR`), so this table refuses it for the
+/// process's own sockets.
+static BOUND: Mutex<Vec<(std::sync::Weak<SockEntry>, std::net::SocketAddr)>> =
+    Mutex::new(Vec::new());
+
+/// Whether two bound stream addresses claim the same port: the same port and family
+/// (an IPv4-mapped IPv6 address counts as IPv4), and equal addresses or either the
+/// wildcard.
+fn overlaps(a: &std::net::SocketAddr, b: &std::net::SocketAddr) -> bool {
+    use std::net::IpAddr;
+    let norm = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    };
+    let (x, y) = (norm(a.ip()), norm(b.ip()));
+    a.port() == b.port()
+        && a.port() != 0
+        && x.is_ipv4() == y.is_ipv4()
+        && (x == y || x.is_unspecified() || y.is_unspecified())
 }
 
 /// `int listen(SOCKET s, int backlog)`.
@@ -152,11 +202,16 @@ pub unsafe extern "C" fn bind(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
 /// Always safe to call.
 #[unsafe(export_name = "ws2_listen")]
 pub unsafe extern "C" fn listen(s: SOCKET, backlog: i32) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         if !e.sock.is_stream() {
             return Err(err(WsaError::WSAEOPNOTSUPP));
+        }
+        // Windows refuses to listen on an unbound socket (Linux would bind it to an
+        // ephemeral port).
+        if e.sock.local_addr().map_or(true, |a| a.port() == 0) {
+            return Err(err(WsaError::WSAEINVAL));
         }
         e.sock.listen(backlog.clamp(1, 4096)).map_err(err)?;
         Ok(0)
@@ -174,19 +229,35 @@ pub unsafe extern "C" fn listen(s: SOCKET, backlog: i32) -> i32 {
 /// `addr` must be null or point to `*addrlen` writable bytes; `addrlen` null or valid.
 #[unsafe(export_name = "ws2_accept")]
 pub unsafe extern "C" fn accept(s: SOCKET, address: *mut u8, addrlen: *mut i32) -> SOCKET {
-    guard(INVALID_SOCKET, || {
+    ws_guard(INVALID_SOCKET, || {
         started()?;
         let e = handles::socket(s)?;
+        // Windows ignores the address buffer when there is no length (Wine's tests).
+        let address = if addrlen.is_null() {
+            std::ptr::null_mut()
+        } else {
+            address
+        };
         // Before accepting: a connection taken and then not delivered would be lost.
         // SAFETY: `addrlen` null or valid (the contract).
         unsafe { addr::check_room(e.sock.family(), address, addrlen) }?;
-        let accepted = e.sock.accept();
-        crate::events::read_called(&e);
-        let (sock, peer) = accepted.map_err(err)?;
+        let (sock, peer) = take_connection(&e)?;
         // SAFETY: the caller's contract.
         unsafe { addr::write(&peer, address, addrlen) }?;
         register(sock, true)
     })
+}
+
+/// The next connection of a listener: one a condition function deferred, else a new
+/// one (`accept`'s blocking rules).
+fn take_connection(e: &Arc<SockEntry>) -> Result<(Socket, std::net::SocketAddr), u32> {
+    let deferred = e.deferred.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(conn) = deferred {
+        return Ok(conn);
+    }
+    let accepted = e.sock.accept();
+    crate::events::read_called(e);
+    accepted.map_err(err)
 }
 
 /// `LPCONDITIONPROC`: `int CALLBACK ConditionFunc(LPWSABUF lpCallerId, LPWSABUF
@@ -228,9 +299,10 @@ const WSATRY_AGAIN: u32 = 11002;
 ///
 /// # Compatibility
 /// Without `SO_CONDITIONAL_ACCEPT` (not supported here) Windows has completed the TCP
-/// handshake before the condition runs, as here; a rejected or deferred connection is
-/// closed (the peer sees it reset). `CF_DEFER` therefore cannot keep the connection
-/// queued.
+/// handshake before the condition runs, as here; a rejected connection is closed (the
+/// peer sees it reset). A deferred one (`CF_DEFER`) is kept by the listener and is what
+/// its next `accept` or `WSAAccept` returns (Wine's tests of Windows); `select`,
+/// `WSAEventSelect` and `AcceptEx` do not see it.
 ///
 /// # Safety
 /// As [`accept`]; `lpfnCondition` null or a function of that type.
@@ -242,14 +314,12 @@ pub unsafe extern "C" fn WSAAccept(
     condition: Option<ConditionProc>,
     data: usize,
 ) -> SOCKET {
-    guard(INVALID_SOCKET, || {
+    ws_guard(INVALID_SOCKET, || {
         started()?;
         let e = handles::socket(s)?;
         // SAFETY: `addrlen` null or valid (the contract).
         unsafe { addr::check_room(e.sock.family(), address, addrlen) }?;
-        let accepted = e.sock.accept();
-        crate::events::read_called(&e);
-        let (sock, peer) = accepted.map_err(err)?;
+        let (sock, peer) = take_connection(&e)?;
         if let Some(cond) = condition {
             let mut caller = addr::encode(&peer);
             let mut callee = e
@@ -279,10 +349,14 @@ pub unsafe extern "C" fn WSAAccept(
                     data,
                 )
             };
+            if verdict == CF_DEFER {
+                // Kept for the next accept on this listener, as Windows keeps it queued.
+                *e.deferred.lock().unwrap_or_else(|p| p.into_inner()) = Some((sock, peer));
+                return Err(WSATRY_AGAIN);
+            }
             let refused = match verdict {
                 CF_ACCEPT => None,
                 CF_REJECT => Some(WsaError::WSAECONNREFUSED.code()),
-                CF_DEFER => Some(WSATRY_AGAIN),
                 _ => Some(WsaError::WSAEINVAL.code()),
             };
             if let Some(code) = refused {
@@ -318,7 +392,7 @@ unsafe fn read_len(p: *const i32) -> i32 {
 /// `name` must be null or point to `namelen` readable bytes.
 #[unsafe(export_name = "ws2_connect")]
 pub unsafe extern "C" fn connect(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         // SAFETY: the caller's contract.
@@ -342,7 +416,7 @@ pub unsafe extern "C" fn connect(s: SOCKET, name: *const u8, namelen: i32) -> i3
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn closesocket(s: SOCKET) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         match handles::get(s) {
             Some(Object::Socket(_)) => {}
@@ -371,7 +445,7 @@ pub unsafe extern "C" fn closesocket(s: SOCKET) -> i32 {
 /// Always safe to call.
 #[unsafe(export_name = "ws2_shutdown")]
 pub unsafe extern "C" fn shutdown(s: SOCKET, how: i32) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let how = match how {
@@ -423,7 +497,7 @@ pub unsafe extern "C" fn setsockopt(
     val: *const u8,
     len: i32,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let sock = &e.sock;
@@ -505,7 +579,7 @@ pub unsafe extern "C" fn getsockopt(
     val: *mut u8,
     len: *mut i32,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let sock = &e.sock;
@@ -562,7 +636,8 @@ pub unsafe extern "C" fn getsockopt(
             (c::SOL_SOCKET, c::SO_BROADCAST) => raw(libc::SOL_SOCKET, libc::SO_BROADCAST)?,
             (c::SOL_SOCKET, c::SO_OOBINLINE) => raw(libc::SOL_SOCKET, libc::SO_OOBINLINE)?,
             (c::SOL_SOCKET, c::SO_CONNECT_TIME) => {
-                if sock.peer_addr().is_ok() {
+                // A connected datagram socket has no connection time (Wine's tests).
+                if sock.is_stream() && sock.peer_addr().is_ok() {
                     0
                 } else {
                     -1
@@ -624,7 +699,7 @@ fn name_call(s: SOCKET, address: *mut u8, addrlen: *mut i32, peer: bool) -> Resu
 /// `name` must point to `*namelen` writable bytes; `namelen` must be valid.
 #[unsafe(export_name = "ws2_getsockname")]
 pub unsafe extern "C" fn getsockname(s: SOCKET, name: *mut u8, namelen: *mut i32) -> i32 {
-    guard(SOCKET_ERROR, || name_call(s, name, namelen, false))
+    ws_guard(SOCKET_ERROR, || name_call(s, name, namelen, false))
 }
 
 /// `int getpeername(SOCKET s, struct sockaddr *name, int *namelen)`; `WSAENOTCONN` if
@@ -638,7 +713,7 @@ pub unsafe extern "C" fn getsockname(s: SOCKET, name: *mut u8, namelen: *mut i32
 /// `name` must point to `*namelen` writable bytes; `namelen` must be valid.
 #[unsafe(export_name = "ws2_getpeername")]
 pub unsafe extern "C" fn getpeername(s: SOCKET, name: *mut u8, namelen: *mut i32) -> i32 {
-    guard(SOCKET_ERROR, || name_call(s, name, namelen, true))
+    ws_guard(SOCKET_ERROR, || name_call(s, name, namelen, true))
 }
 
 /// `int ioctlsocket(SOCKET s, long cmd, u_long *argp)`: `FIONBIO`, `FIONREAD`, `SIOCATMARK`.
@@ -651,7 +726,7 @@ pub unsafe extern "C" fn getpeername(s: SOCKET, name: *mut u8, namelen: *mut i32
 /// `argp` must be null or point to a readable and writable `u_long` (32-bit).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ioctlsocket(s: SOCKET, cmd: libc::c_long, argp: *mut u32) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         if argp.is_null() {
@@ -703,7 +778,7 @@ fn buf_len(buf: *const u8, len: i32) -> Result<usize, u32> {
 /// `buf` must point to `len` readable bytes.
 #[unsafe(export_name = "ws2_send")]
 pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, _flags: i32) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let n = buf_len(buf, len)?;
@@ -736,7 +811,7 @@ pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, _flags: i32) 
 /// `buf` must point to `len` writable bytes.
 #[unsafe(export_name = "ws2_recv")]
 pub unsafe extern "C" fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: i32) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let n = buf_len(buf, len)?;
@@ -778,7 +853,7 @@ pub unsafe extern "C" fn sendto(
         // SAFETY: forwarded contract.
         return unsafe { send(s, buf, len, flags) };
     }
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let n = buf_len(buf, len)?;
@@ -813,7 +888,7 @@ pub unsafe extern "C" fn recvfrom(
     from: *mut u8,
     fromlen: *mut i32,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
         let n = buf_len(buf, len)?;
@@ -868,7 +943,7 @@ pub unsafe extern "C" fn select(
     exceptfds: *mut fd_set,
     timeout: *const timeval,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         // SAFETY: the caller's contract.
         let r = unsafe { set_members(readfds) }?;
@@ -981,7 +1056,7 @@ pub unsafe extern "C" fn WSAPoll(
     nfds: u32,
     timeout: i32,
 ) -> i32 {
-    guard(SOCKET_ERROR, || {
+    ws_guard(SOCKET_ERROR, || {
         started()?;
         if fds.is_null() && nfds > 0 {
             return Err(err(WsaError::WSAEFAULT));

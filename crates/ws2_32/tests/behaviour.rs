@@ -180,3 +180,12 @@ fn sample_program_apis() {
 fn strsafe_string_functions() {
     common::run_c_test("strsafe");
 }
+
+/// What Wine's tests show Windows doing with socket state: a successful socket call
+/// clears the last error (kernel32 calls do not); listen before bind is `WSAEINVAL`;
+/// one address bound twice is `WSAEADDRINUSE`/`WSAEACCES`; accept on a socket that
+/// does not listen fails at once; `CF_DEFER` keeps the connection for the next accept.
+#[test]
+fn socket_state() {
+    common::run_c_test("socket_state");
+}
