@@ -19,6 +19,8 @@ pub(crate) unsafe fn read(ptr: *const u8, len: i32) -> Result<SocketAddr, u32> {
     if len < 2 {
         return Err(WsaError::WSAEFAULT.code());
     }
+    // Only the `sockaddr` itself is read, however long `len` says the buffer is.
+    crate::handles::check_in_bytes(ptr, len.min(size_of::<sockaddr_in6>()))?;
     // SAFETY: at least 2 readable bytes (the caller's contract and the check above).
     let family = i32::from(unsafe { ptr.cast::<i16>().read_unaligned() });
     match family {
@@ -96,15 +98,14 @@ pub(crate) unsafe fn write(addr: &SocketAddr, ptr: *mut u8, len: *mut i32) -> Re
     if ptr.is_null() {
         return Ok(());
     }
-    if len.is_null() {
-        return Err(WsaError::WSAEFAULT.code());
-    }
+    crate::handles::check_out(len)?;
     let bytes = encode(addr);
-    // SAFETY: `len` is valid (checked non-null; the caller's contract).
-    let room = unsafe { *len };
+    // SAFETY: `len` is valid (checked writable).
+    let room = unsafe { len.read_unaligned() };
     if usize::try_from(room).map_or(true, |r| r < bytes.len()) {
         return Err(WsaError::WSAEFAULT.code());
     }
+    crate::handles::check_out_bytes(ptr, bytes.len())?;
     // SAFETY: `room >= bytes.len()` writable bytes at `ptr`.
     unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
     // SAFETY: as above.
@@ -136,14 +137,12 @@ pub(crate) unsafe fn check_room(
     if ptr.is_null() {
         return Ok(());
     }
-    if len.is_null() {
-        return Err(WsaError::WSAEFAULT.code());
-    }
-    // SAFETY: non-null and readable (the caller's contract).
+    crate::handles::check_out(len.cast_mut())?;
+    // SAFETY: checked readable (and writable: it is updated later).
     if unsafe { len.read_unaligned() } < len_of(family) {
         return Err(WsaError::WSAEFAULT.code());
     }
-    Ok(())
+    crate::handles::check_out_bytes(ptr.cast_mut(), len_of(family).unsigned_abs() as usize)
 }
 
 /// The Windows address family of a Linux one.

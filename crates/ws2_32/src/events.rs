@@ -620,9 +620,7 @@ pub unsafe extern "C" fn WSAEnumNetworkEvents(
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let entry = handles::socket(s)?;
-        if out.is_null() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
+        handles::check_out(out)?;
         if !h.is_null() {
             handles::event(h as usize)?.reset();
         }
@@ -636,12 +634,16 @@ pub unsafe extern "C" fn WSAEnumNetworkEvents(
             None => (0, [0; 10]),
         };
         arm(&entry);
-        // SAFETY: non-null and writable (the contract).
+        // SAFETY: checked writable above; unaligned writes of the two members.
+        // Windows writes the error slot of each reported event only, and leaves the
+        // others as they were (Wine's test_WSAEnumNetworkEvents).
         unsafe {
-            out.write(WSANETWORKEVENTS {
-                lNetworkEvents: events,
-                iErrorCode: errors,
-            })
+            (&raw mut (*out).lNetworkEvents).write_unaligned(events);
+            for (i, code) in errors.iter().enumerate() {
+                if events & (1 << i) != 0 {
+                    (&raw mut (*out).iErrorCode[i]).write_unaligned(*code);
+                }
+            }
         };
         Ok(0)
     })

@@ -226,6 +226,250 @@ pub(crate) fn ws_guard<R>(fail: R, f: impl FnOnce() -> Result<R, u32>) -> R {
     })
 }
 
+/// Whether `len` bytes at `p` can be read without a fault: `false` for NULL, for a
+/// range that wraps, and for memory that is not mapped readable. Windows reports
+/// `WSAEFAULT` for such pointers instead of crashing; see [`probe`].
+pub(crate) fn readable(p: *const u8, len: usize) -> bool {
+    probe::range(p, len, false)
+}
+
+/// Whether `len` bytes at `p` can be written without a fault (as [`readable`]; a
+/// read-only page is not writable). Probing does not change the bytes.
+pub(crate) fn writable(p: *mut u8, len: usize) -> bool {
+    probe::range(p, len, true)
+}
+
+/// `WSAEFAULT` unless `p` points to a writable `T` (NULL is a fault).
+pub(crate) fn check_out<T>(p: *mut T) -> Result<(), u32> {
+    if writable(p.cast(), size_of::<T>()) {
+        Ok(())
+    } else {
+        Err(WsaError::WSAEFAULT.code())
+    }
+}
+
+/// As [`check_out`], but NULL is fine (an optional out-parameter).
+pub(crate) fn check_opt_out<T>(p: *mut T) -> Result<(), u32> {
+    if p.is_null() { Ok(()) } else { check_out(p) }
+}
+
+/// `WSAEFAULT` unless `len` bytes at `p` are readable (`len` 0: any pointer).
+pub(crate) fn check_in_bytes(p: *const u8, len: usize) -> Result<(), u32> {
+    if len == 0 || readable(p, len) {
+        Ok(())
+    } else {
+        Err(WsaError::WSAEFAULT.code())
+    }
+}
+
+/// `WSAEFAULT` unless `len` bytes at `p` are writable (`len` 0: any pointer).
+pub(crate) fn check_out_bytes(p: *mut u8, len: usize) -> Result<(), u32> {
+    if len == 0 || writable(p, len) {
+        Ok(())
+    } else {
+        Err(WsaError::WSAEFAULT.code())
+    }
+}
+
+/// Detecting an unreadable or unwritable pointer without crashing.
+///
+/// On x86-64 a pointer is probed by one instruction of a tiny assembly function (a byte
+/// load, or a `lock or` of 0 that needs write access but changes nothing, even with
+/// other threads writing the byte). A `SIGSEGV`/`SIGBUS` handler, installed on the
+/// first probe, recognises a fault whose instruction is one of those two and resumes at
+/// a recovery stub that returns "fault"; any other fault goes to the handler that was
+/// installed before (AddressSanitizer's, the Rust runtime's, the program's), or, when
+/// that was the default action, restores it so the fault kills the process as it would
+/// have. A probe costs a call and one memory access (a few nanoseconds), so it can
+/// guard the hot path (`WSARecv`, `WSASend`, `GetQueuedCompletionStatus`).
+///
+/// A range is probed at its first byte and at the start of each further page it
+/// touches (access rights are per page; 4 KiB is the smallest page). Elsewhere the kernel checks: `process_vm_readv`/`process_vm_writev` on
+/// our own process (a write probe reads the bytes and writes them back), one system
+/// call per range.
+mod probe {
+    const PAGE: usize = 4096;
+
+    /// Probes `[p, p + len)`; `len` 0 probes nothing (true unless NULL).
+    pub(super) fn range(p: *const u8, len: usize, write: bool) -> bool {
+        let start = p as usize;
+        if start == 0 {
+            return false;
+        }
+        if len == 0 {
+            return true;
+        }
+        let Some(last) = start.checked_add(len - 1) else {
+            return false;
+        };
+        // Access rights are per page: one byte of each page the range touches.
+        let mut at = start;
+        loop {
+            if !byte(at, write) {
+                return false;
+            }
+            let next_page = (at | (PAGE - 1)).wrapping_add(1);
+            if next_page == 0 || next_page > last {
+                return true;
+            }
+            at = next_page;
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn byte(at: usize, write: bool) -> bool {
+        install();
+        // SAFETY: the probe functions access one byte at `at`; a fault there is caught
+        // by the handler `install` put in place and turned into a return of 1; the
+        // write probe (`lock or` 0) leaves the byte's value unchanged.
+        let r = unsafe {
+            if write {
+                ovl_ws2_probe_write(at as *mut u8)
+            } else {
+                ovl_ws2_probe_read(at as *const u8)
+            }
+        };
+        r == 0
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    std::arch::global_asm!(
+        ".pushsection .text.ovl_ws2_probe,\"ax\",@progbits",
+        ".p2align 4",
+        ".globl ovl_ws2_probe_read",
+        ".hidden ovl_ws2_probe_read",
+        ".type ovl_ws2_probe_read,@function",
+        "ovl_ws2_probe_read:",
+        "    movzx eax, byte ptr [rdi]",
+        "    xor eax, eax",
+        "    ret",
+        ".size ovl_ws2_probe_read, .-ovl_ws2_probe_read",
+        ".globl ovl_ws2_probe_write",
+        ".hidden ovl_ws2_probe_write",
+        ".type ovl_ws2_probe_write,@function",
+        "ovl_ws2_probe_write:",
+        "    lock or byte ptr [rdi], 0",
+        "    xor eax, eax",
+        "    ret",
+        ".size ovl_ws2_probe_write, .-ovl_ws2_probe_write",
+        ".globl ovl_ws2_probe_fault",
+        ".hidden ovl_ws2_probe_fault",
+        ".type ovl_ws2_probe_fault,@function",
+        "ovl_ws2_probe_fault:",
+        "    mov eax, 1",
+        "    ret",
+        ".size ovl_ws2_probe_fault, .-ovl_ws2_probe_fault",
+        ".popsection",
+    );
+
+    #[cfg(target_arch = "x86_64")]
+    unsafe extern "C" {
+        /// Reads the byte at its argument (its first instruction); returns 0, or 1 when
+        /// that read faulted (through the handler).
+        fn ovl_ws2_probe_read(p: *const u8) -> u32;
+        /// `lock or byte [p], 0` (its first instruction); returns 0, or 1 on a fault.
+        fn ovl_ws2_probe_write(p: *mut u8) -> u32;
+        /// The recovery stub: returns 1.
+        fn ovl_ws2_probe_fault() -> u32;
+    }
+
+    /// The handlers that were installed before ours, for `SIGSEGV` and `SIGBUS`.
+    #[cfg(target_arch = "x86_64")]
+    struct Prev(std::cell::UnsafeCell<[std::mem::MaybeUninit<libc::sigaction>; 2]>);
+
+    // SAFETY: written once, inside `install`'s `Once`, before our handler is installed
+    // (the `sigaction` system call orders the write before any delivery to it); only
+    // read afterwards.
+    #[cfg(target_arch = "x86_64")]
+    unsafe impl Sync for Prev {}
+
+    #[cfg(target_arch = "x86_64")]
+    static PREV: Prev = Prev(std::cell::UnsafeCell::new(
+        [std::mem::MaybeUninit::zeroed(); 2],
+    ));
+
+    #[cfg(target_arch = "x86_64")]
+    fn install() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            for (i, sig) in [libc::SIGSEGV, libc::SIGBUS].into_iter().enumerate() {
+                // SAFETY: a zeroed `sigaction` is a valid value; `PREV` is written only
+                // here, before our handler can run (see `Prev`); the new action names
+                // a handler with the SA_SIGINFO signature.
+                unsafe {
+                    let mut act: libc::sigaction = std::mem::zeroed();
+                    act.sa_sigaction = handler as *const () as usize;
+                    act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
+                    libc::sigemptyset(&raw mut act.sa_mask);
+                    let prev = (*PREV.0.get())[i].as_mut_ptr();
+                    libc::sigaction(sig, &raw const act, prev);
+                }
+            }
+        });
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+        let uc = ctx.cast::<libc::ucontext_t>();
+        // SAFETY: the kernel passes a valid `ucontext_t` to an SA_SIGINFO handler.
+        let rip = unsafe { &mut (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] };
+        let at = *rip as usize;
+        if at == ovl_ws2_probe_read as *const () as usize
+            || at == ovl_ws2_probe_write as *const () as usize
+        {
+            *rip = ovl_ws2_probe_fault as *const () as usize as i64;
+            return;
+        }
+        let i = usize::from(sig == libc::SIGBUS);
+        // SAFETY: written before this handler was installed (see `Prev`).
+        let prev = unsafe { (*PREV.0.get())[i].assume_init_ref() };
+        let h = prev.sa_sigaction;
+        if h == libc::SIG_DFL || h == libc::SIG_IGN {
+            // Put the default action back; returning re-runs the faulting instruction,
+            // which then ends the process as it would have without us.
+            // SAFETY: `sigaction` is async-signal-safe; a zeroed action is SIG_DFL.
+            unsafe {
+                let mut dfl: libc::sigaction = std::mem::zeroed();
+                dfl.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &raw const dfl, std::ptr::null_mut());
+            }
+        } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+            // SAFETY: the previous handler, installed with SA_SIGINFO, takes these.
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                unsafe { std::mem::transmute(h) };
+            f(sig, info, ctx);
+        } else {
+            // SAFETY: the previous handler, installed without SA_SIGINFO, takes the
+            // signal number.
+            let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(h) };
+            f(sig);
+        }
+    }
+
+    /// Elsewhere: the kernel checks, through `process_vm_readv`/`process_vm_writev`.
+    #[cfg(not(target_arch = "x86_64"))]
+    fn byte(at: usize, write: bool) -> bool {
+        let mut b = 0u8;
+        let local = libc::iovec {
+            iov_base: (&raw mut b).cast(),
+            iov_len: 1,
+        };
+        let remote = libc::iovec {
+            iov_base: at as *mut libc::c_void,
+            iov_len: 1,
+        };
+        // SAFETY: the kernel checks `remote` and copies one byte into `b`.
+        let pid = unsafe { libc::getpid() };
+        // SAFETY: as above.
+        if unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) } != 1 {
+            return false;
+        }
+        // SAFETY: writes back the byte just read (a racing writer may lose its write:
+        // the fallback is not atomic).
+        !write || unsafe { libc::process_vm_writev(pid, &local, 1, &remote, 1, 0) } == 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +495,48 @@ mod tests {
         let r = guard(-1, || -> Result<i32, u32> { panic!("boom") });
         assert_eq!(r, -1);
         assert_eq!(last_error(), INTERNAL_FAILURE);
+    }
+
+    #[test]
+    fn probes_tell_bad_pointers_without_crashing() {
+        // SAFETY: anonymous private mappings, unmapped at the end; no other use.
+        let (none, ro) = unsafe {
+            let m = |prot| {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    8192,
+                    prot,
+                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                    -1,
+                    0,
+                )
+            };
+            (
+                m(libc::PROT_NONE).cast::<u8>(),
+                m(libc::PROT_READ).cast::<u8>(),
+            )
+        };
+        assert!(!readable(std::ptr::null(), 1));
+        assert!(!readable(1 as *const u8, 1));
+        assert!(!readable(none, 1) && !writable(none, 1));
+        assert!(readable(ro, 8192) && !writable(ro, 1));
+        assert!(!readable(usize::MAX as *const u8, 2), "a wrapping range");
+        let mut v = [7u8; 10000];
+        assert!(readable(v.as_ptr(), v.len()) && writable(v.as_mut_ptr(), v.len()));
+        assert_eq!(v, [7u8; 10000], "a write probe changes nothing");
+        // A range that runs from a readable page into an unreadable one.
+        // SAFETY: the second page of the read-only mapping becomes PROT_NONE.
+        unsafe { libc::mprotect(ro.add(4096).cast(), 4096, libc::PROT_NONE) };
+        assert!(readable(ro, 4096) && !readable(ro.wrapping_add(4000), 200));
+        assert_eq!(
+            check_out(none.cast::<u32>()),
+            Err(WsaError::WSAEFAULT.code())
+        );
+        // SAFETY: the mappings made above.
+        unsafe {
+            libc::munmap(none.cast(), 8192);
+            libc::munmap(ro.cast(), 8192);
+        }
     }
 
     #[test]

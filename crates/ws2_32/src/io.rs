@@ -105,6 +105,7 @@ unsafe fn mark_pending_at_entry(ov: *mut OVERLAPPED) -> Result<(), u32> {
     if !ov.is_aligned() {
         return Err(err(WsaError::WSAEFAULT));
     }
+    handles::check_out(ov)?;
     not_in_use(ov)?;
     // SAFETY: non-null and aligned (checked), valid (this function's contract), not in
     // use by a pending operation (checked).
@@ -184,9 +185,10 @@ struct Prepared {
 /// `c_ov` must be null or point to a writable `WSAOVERLAPPED` that stays valid until the
 /// operation completes.
 unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: Mode) -> Result<Prepared, u32> {
-    if c_ov.is_null() || !c_ov.is_aligned() {
+    if !c_ov.is_aligned() {
         return Err(err(WsaError::WSAEFAULT));
     }
+    handles::check_out(c_ov)?;
     let key = c_ov as usize;
     not_in_use(c_ov)?;
     // SAFETY: `c_ov` is valid and aligned (the contract, checked above).
@@ -373,6 +375,9 @@ unsafe fn capture(bufs: *const WSABUF, count: DWORD) -> Result<BufList<RawBuf>, 
     if count > 1024 {
         return Err(err(WsaError::WSAENOBUFS));
     }
+    // The array is read here; the data buffers are the kernel's to check (a bad one
+    // fails the transfer with WSAEFAULT), so the hot path probes only the array.
+    handles::check_in_bytes(bufs.cast(), count as usize * size_of::<WSABUF>())?;
     // SAFETY: the caller's contract.
     let arr = unsafe { std::slice::from_raw_parts(bufs, count as usize) };
     let mut out = Vec::with_capacity(arr.len());
@@ -450,6 +455,8 @@ unsafe fn transfer(
     let entry = handles::socket(s)?;
     // SAFETY: the caller's contract.
     let list = unsafe { capture(bufs, count) }?;
+    handles::check_opt_out(done)?;
+    handles::check_opt_out(flags_out)?;
     let reads = matches!(op, Op::Recv | Op::RecvFrom(..));
     if c_ov.is_null() {
         let r = sync_transfer(&entry, list, done, flags_in, flags_out, op);
@@ -660,10 +667,8 @@ pub unsafe extern "C" fn WSARecv(
         // As on Windows: WSANOTINITIALISED, then WSAENOTSOCK, then the parameters.
         started()?;
         handles::socket(s)?;
-        if flags.is_null() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
-        // SAFETY: non-null and valid (the contract).
+        handles::check_out(flags)?;
+        // SAFETY: checked readable and writable.
         let f = unsafe { flags.read() };
         // SAFETY: the contract.
         ret(unsafe { transfer(s, bufs, count, received, f, flags, ov, routine, Op::Recv) })
@@ -878,9 +883,9 @@ pub unsafe extern "C" fn WSAGetOverlappedResult(
     ws_guard(FALSE, || {
         started()?;
         handles::socket(s)?;
-        if ov.is_null() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
+        handles::check_out(ov)?;
+        handles::check_opt_out(transferred)?;
+        handles::check_opt_out(flags)?;
         // SAFETY: the contract.
         let (bytes, status) = unsafe { overlapped_result(ov, wait != 0) }?;
         if !flags.is_null() {
@@ -1566,17 +1571,21 @@ pub unsafe extern "C" fn WSAIoctl(
         if !ov.is_null() && returned.is_null() {
             return Err(err(WsaError::WSAEFAULT));
         }
+        handles::check_opt_out(returned)?;
+        if !ov.is_null() {
+            handles::check_out(ov)?;
+        }
         // A record still pending is refused before any output is written.
         not_in_use(ov)?;
         let in_u32 = || -> Result<u32, u32> {
-            if input.is_null() || in_len < 4 {
+            if in_len < 4 || !handles::readable(input, 4) {
                 return Err(err(WsaError::WSAEFAULT));
             }
             // SAFETY: 4 readable bytes (checked; the contract).
             Ok(unsafe { input.cast::<u32>().read_unaligned() })
         };
         let write_out = |bytes: &[u8]| -> Result<(), u32> {
-            if output.is_null() || (out_len as usize) < bytes.len() {
+            if (out_len as usize) < bytes.len() || !handles::writable(output, bytes.len()) {
                 return Err(err(WsaError::WSAEFAULT));
             }
             // SAFETY: `out_len` writable bytes (checked; the contract).
@@ -1587,7 +1596,9 @@ pub unsafe extern "C" fn WSAIoctl(
         };
         let request = match code {
             c::SIO_GET_EXTENSION_FUNCTION_POINTER => {
-                if input.is_null() || (in_len as usize) < size_of::<GUID>() {
+                if (in_len as usize) < size_of::<GUID>()
+                    || !handles::readable(input, size_of::<GUID>())
+                {
                     return Err(err(WsaError::WSAEFAULT));
                 }
                 // SAFETY: a readable GUID (checked; the contract).
@@ -1603,7 +1614,9 @@ pub unsafe extern "C" fn WSAIoctl(
                 Ioctl::Done
             }
             c::SIO_KEEPALIVE_VALS => {
-                if input.is_null() || (in_len as usize) < size_of::<tcp_keepalive>() {
+                if (in_len as usize) < size_of::<tcp_keepalive>()
+                    || !handles::readable(input, size_of::<tcp_keepalive>())
+                {
                     return Err(err(WsaError::WSAEFAULT));
                 }
                 // SAFETY: a readable tcp_keepalive (checked; the contract).

@@ -308,8 +308,8 @@ pub unsafe extern "C" fn GetQueuedCompletionStatus(
     ms: DWORD,
 ) -> BOOL {
     let clear = || {
-        if !ov.is_null() {
-            // SAFETY: non-null and writable (the contract).
+        if crate::handles::check_out(ov).is_ok() {
+            // SAFETY: checked writable.
             unsafe { ov.write(std::ptr::null_mut()) };
         }
     };
@@ -318,6 +318,14 @@ pub unsafe extern "C" fn GetQueuedCompletionStatus(
         if bytes.is_null() || key.is_null() || ov.is_null() {
             clear();
             return Err(win32::ERROR_INVALID_PARAMETER);
+        }
+        // Windows: ERROR_NOACCESS for out-parameters it cannot write.
+        if crate::handles::check_out(bytes)
+            .and(crate::handles::check_out(key))
+            .and(crate::handles::check_out(ov))
+            .is_err()
+        {
+            return Err(win32::ERROR_NOACCESS);
         }
         match dequeue(&p, 1, ms, false) {
             Ok(mut got) => {
@@ -373,13 +381,19 @@ pub unsafe extern "C" fn GetQueuedCompletionStatusEx(
     alertable: BOOL,
 ) -> BOOL {
     guard(FALSE, || {
-        if !removed.is_null() {
-            // SAFETY: non-null and writable (the contract).
+        if crate::handles::check_out(removed).is_ok() {
+            // SAFETY: checked writable.
             unsafe { removed.write(0) };
         }
         let p = port(port_h)?;
         if entries.is_null() || removed.is_null() || count == 0 {
             return Err(win32::ERROR_INVALID_PARAMETER);
+        }
+        if crate::handles::check_out(removed).is_err()
+            // The first entry: how many are written depends on what is dequeued.
+            || crate::handles::check_out(entries).is_err()
+        {
+            return Err(win32::ERROR_NOACCESS);
         }
         let got = dequeue(&p, count as usize, ms, alertable != 0).map_err(DequeueError::code)?;
         let n = got.len().min(count as usize);

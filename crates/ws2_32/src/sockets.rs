@@ -464,7 +464,7 @@ pub unsafe extern "C" fn shutdown(s: SOCKET, how: i32) -> i32 {
 /// # Safety
 /// `val` must point to `len` readable bytes.
 unsafe fn read_int(val: *const u8, len: i32) -> Result<i32, u32> {
-    if val.is_null() {
+    if !handles::readable(val, usize::try_from(len.clamp(1, 4)).unwrap_or(1)) {
         return Err(err(WsaError::WSAEFAULT));
     }
     match len {
@@ -516,7 +516,7 @@ pub unsafe extern "C" fn setsockopt(
             }
             (c::SOL_SOCKET, c::SO_KEEPALIVE) => sock.set_keepalive(int()? != 0).map_err(err)?,
             (c::SOL_SOCKET, c::SO_LINGER) => {
-                if val.is_null() || len < 4 {
+                if len < 4 || !handles::readable(val, 4) {
                     return Err(err(WsaError::WSAEFAULT));
                 }
                 // SAFETY: 4 readable bytes (a Windows `linger`).
@@ -583,11 +583,10 @@ pub unsafe extern "C" fn getsockopt(
         started()?;
         let e = handles::socket(s)?;
         let sock = &e.sock;
-        if val.is_null() || len.is_null() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
-        // SAFETY: checked non-null above; valid (the contract).
+        handles::check_out(len)?;
+        // SAFETY: checked writable above.
         let room = unsafe { read_len(len) };
+        handles::check_out_bytes(val, usize::try_from(room.clamp(1, 4)).unwrap_or(1))?;
         let raw = |lvl: i32, nm: i32| -> Result<i32, u32> {
             let mut b = [0u8; 4];
             sock.option_bytes(lvl, nm, &mut b).map_err(err)?;
@@ -672,9 +671,10 @@ fn clamp(v: usize) -> i32 {
 fn name_call(s: SOCKET, address: *mut u8, addrlen: *mut i32, peer: bool) -> Result<i32, u32> {
     started()?;
     let e = handles::socket(s)?;
-    if address.is_null() || addrlen.is_null() {
+    if address.is_null() {
         return Err(err(WsaError::WSAEFAULT));
     }
+    handles::check_out(addrlen)?;
     let a = if peer {
         e.sock.peer_addr()
     } else {
@@ -729,9 +729,8 @@ pub unsafe extern "C" fn ioctlsocket(s: SOCKET, cmd: libc::c_long, argp: *mut u3
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
-        if argp.is_null() {
-            return Err(err(WsaError::WSAEFAULT));
-        }
+        // Windows: WSAEFAULT for a pointer it cannot use (Wine's test_fionbio), NULL or not.
+        handles::check_out(argp)?;
         // `long` is 64-bit here; the command is the low 32 bits (FIONBIO is negative as
         // a Windows `long`, positive as a Linux one).
         match (cmd & 0xFFFF_FFFF) as u32 {
@@ -759,10 +758,14 @@ pub unsafe extern "C" fn ioctlsocket(s: SOCKET, cmd: libc::c_long, argp: *mut u3
     })
 }
 
-fn buf_len(buf: *const u8, len: i32) -> Result<usize, u32> {
+/// A data buffer's length: `WSAEFAULT` for a negative one, or memory that cannot be
+/// read (`write`: written), as Windows checks before transferring.
+fn buf_len(buf: *const u8, len: i32, write: bool) -> Result<usize, u32> {
     let n = usize::try_from(len).map_err(|_| err(WsaError::WSAEFAULT))?;
-    if buf.is_null() && n > 0 {
-        return Err(err(WsaError::WSAEFAULT));
+    if write {
+        handles::check_out_bytes(buf.cast_mut(), n)?;
+    } else {
+        handles::check_in_bytes(buf, n)?;
     }
     Ok(n)
 }
@@ -781,7 +784,7 @@ pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, _flags: i32) 
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
-        let n = buf_len(buf, len)?;
+        let n = buf_len(buf, len, false)?;
         let data: &[u8] = if n == 0 {
             &[]
         } else {
@@ -814,7 +817,7 @@ pub unsafe extern "C" fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: i32) -> 
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
-        let n = buf_len(buf, len)?;
+        let n = buf_len(buf, len, true)?;
         let out: &mut [u8] = if n == 0 {
             &mut []
         } else {
@@ -856,7 +859,7 @@ pub unsafe extern "C" fn sendto(
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
-        let n = buf_len(buf, len)?;
+        let n = buf_len(buf, len, false)?;
         // SAFETY: the caller's contract.
         let dest = unsafe { addr::read(to, tolen) }?;
         let data: &[u8] = if n == 0 {
@@ -891,7 +894,7 @@ pub unsafe extern "C" fn recvfrom(
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
-        let n = buf_len(buf, len)?;
+        let n = buf_len(buf, len, true)?;
         // Before receiving: a datagram taken and then not delivered would be lost.
         // SAFETY: `fromlen` null or valid (the contract).
         unsafe { addr::check_room(e.sock.family(), from, fromlen) }?;
@@ -918,7 +921,8 @@ unsafe fn set_members(set: *const fd_set) -> Result<Vec<SOCKET>, u32> {
     if set.is_null() {
         return Ok(Vec::new());
     }
-    // SAFETY: the caller's contract.
+    handles::check_out(set.cast_mut())?;
+    // SAFETY: checked readable (and writable: select rewrites it).
     let set = unsafe { &*set };
     let n = (set.fd_count as usize).min(crate::types::FD_SETSIZE);
     Ok(set.fd_array[..n].to_vec())

@@ -21,7 +21,7 @@ pub unsafe extern "C" fn WSAStartup(version: u16, data: *mut WSADATA) -> i32 {
         if major < 1 || (major == 1 && minor < 1) {
             return Ok(WsaError::WSAVERNOTSUPPORTED.code() as i32);
         }
-        if data.is_null() {
+        if handles::check_out(data).is_err() {
             return Ok(WsaError::WSAEFAULT.code() as i32);
         }
         let mut d = WSADATA {

@@ -697,6 +697,83 @@ static void names_after_startup(void) {
     }
 }
 
+/* Non-NULL pointers that cannot be used: (void *)1, a PROT_NONE page, and a read-only
+ * page where the call writes. Windows reports WSAEFAULT (ERROR_NOACCESS for kernel32
+ * calls) instead of crashing. */
+#include <sys/mman.h>
+static void bad_pointers(SOCKET c, SOCKET s, SOCKET u) {
+    char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(none != MAP_FAILED && ro != MAP_FAILED);
+    void *bads[] = {(void *)1, none, ro};
+    char buf[64];
+    memset(buf, 0, sizeof(buf));
+    WSABUF wb = {16, buf};
+    DWORD n = 0, flags = 0;
+    int len = sizeof(SOCKADDR_IN);
+    SOCKADDR_IN a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.S_un.S_addr = inet_addr("127.0.0.1");
+    WSADATA d;
+    for (int i = 0; i < 3; i++) {
+        void *b = bads[i];
+        int readable = b == ro;
+        /* Out-parameters: every bad pointer. */
+        FAILS(ioctlsocket(s, FIONBIO, (u_long *)b), SOCKET_ERROR, WSAEFAULT);
+        FAILS(ioctlsocket(s, FIONREAD, (u_long *)b), SOCKET_ERROR, WSAEFAULT);
+        len = sizeof(int);
+        FAILS(getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, (char *)b, &len), SOCKET_ERROR, WSAEFAULT);
+        FAILS(getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, buf, (int *)b), SOCKET_ERROR, WSAEFAULT);
+        len = sizeof(SOCKADDR_IN);
+        FAILS(getsockname(s, (SOCKADDR *)b, &len), SOCKET_ERROR, WSAEFAULT);
+        FAILS(getsockname(s, (SOCKADDR *)buf, (int *)b), SOCKET_ERROR, WSAEFAULT);
+        FAILS(getpeername(s, (SOCKADDR *)b, &len), SOCKET_ERROR, WSAEFAULT);
+        FAILS(recv(s, (char *)b, 16, 0), SOCKET_ERROR, WSAEFAULT);
+        len = sizeof(SOCKADDR_IN);
+        FAILS(recvfrom(u, buf, 16, 0, (SOCKADDR *)b, &len), SOCKET_ERROR, WSAEFAULT);
+        FAILS(WSARecv(s, &wb, 1, &n, (DWORD *)b, NULL, NULL), SOCKET_ERROR, WSAEFAULT);
+        FAILS(WSASend(c, &wb, 1, (DWORD *)b, 0, NULL, NULL), SOCKET_ERROR, WSAEFAULT);
+        flags = 0;
+        FAILS(WSARecv(s, &wb, 1, &n, &flags, (WSAOVERLAPPED *)b, NULL), SOCKET_ERROR, WSAEFAULT);
+        FAILS(WSAIoctl(s, FIONREAD, NULL, 0, b, 4, &n, NULL, NULL), SOCKET_ERROR, WSAEFAULT);
+        FAILS(WSAIoctl(s, FIONREAD, NULL, 0, buf, 4, (DWORD *)b, NULL, NULL), SOCKET_ERROR, WSAEFAULT);
+        FAILS(WSAGetOverlappedResult(s, (WSAOVERLAPPED *)b, &n, FALSE, &flags), FALSE, WSAEFAULT);
+        FAILS(WSAEnumNetworkEvents(s, NULL, (WSANETWORKEVENTS *)b), SOCKET_ERROR, WSAEFAULT);
+        {
+            fd_set *fs = (fd_set *)b;
+            struct timeval tv = {0, 0};
+            FAILS(select(0, fs, NULL, NULL, &tv), SOCKET_ERROR, WSAEFAULT);
+        }
+        RETURNS(WSAStartup(MAKEWORD(2, 2), (WSADATA *)b), WSAEFAULT);
+        {
+            HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 1);
+            ULONG_PTR key;
+            LPOVERLAPPED po;
+            CHECK(PostQueuedCompletionStatus(port, 1, 2, NULL));
+            FAILS(GetQueuedCompletionStatus(port, (DWORD *)b, &key, &po, 0), FALSE, ERROR_NOACCESS);
+            /* Nothing was dequeued: the packet is still there. */
+            RETURNS(GetQueuedCompletionStatus(port, &n, &key, &po, 0), TRUE);
+            RETURNS(CloseHandle(port), TRUE);
+        }
+        if (readable)
+            continue;
+        /* In-parameters: unreadable ones only. */
+        FAILS(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, (const char *)b, 4), SOCKET_ERROR, WSAEFAULT);
+        FAILS(connect(u, (SOCKADDR *)b, sizeof(SOCKADDR_IN)), SOCKET_ERROR, WSAEFAULT);
+        FAILS(send(c, (const char *)b, 16, 0), SOCKET_ERROR, WSAEFAULT);
+        FAILS(sendto(u, buf, 4, 0, (SOCKADDR *)b, sizeof(SOCKADDR_IN)), SOCKET_ERROR, WSAEFAULT);
+        FAILS(WSASend(c, (WSABUF *)b, 1, &n, 0, NULL, NULL), SOCKET_ERROR, WSAEFAULT);
+        FAILS(WSAIoctl(s, FIONBIO, b, 4, NULL, 0, &n, NULL, NULL), SOCKET_ERROR, WSAEFAULT);
+    }
+    /* The socket still works. */
+    RETURNS(send(c, "p", 1, 0), 1);
+    RETURNS(recv(s, buf, 1, 0), 1);
+    (void)d;
+    munmap(none, 4096);
+    munmap(ro, 4096);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
 
@@ -718,6 +795,7 @@ int main(void) {
     SOCKET u = udp_bound(&ua);
     SOCKET sink = udp_bound(&sink_a);
     HANDLE ev = WSACreateEvent();
+    bad_pointers(c, s, u);
     CHECK(ev != NULL);
     {
         SOCKET pc, ps;
