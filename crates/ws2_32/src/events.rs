@@ -634,17 +634,21 @@ pub unsafe extern "C" fn WSAEnumNetworkEvents(
             None => (0, [0; 10]),
         };
         arm(&entry);
-        // SAFETY: checked writable above; unaligned writes of the two members.
         // Windows writes the error slot of each reported event only, and leaves the
         // others as they were (Wine's test_WSAEnumNetworkEvents).
-        unsafe {
-            (&raw mut (*out).lNetworkEvents).write_unaligned(events);
-            for (i, code) in errors.iter().enumerate() {
-                if events & (1 << i) != 0 {
-                    (&raw mut (*out).iErrorCode[i]).write_unaligned(*code);
-                }
+        let slot = out.cast::<u8>();
+        let first = std::mem::offset_of!(WSANETWORKEVENTS, iErrorCode);
+        // SAFETY: checked writable above (the whole structure).
+        unsafe { slot.cast::<i32>().write_unaligned(events) };
+        for (i, code) in errors.iter().enumerate() {
+            if events & (1 << i) != 0 {
+                let at = slot
+                    .wrapping_add(first + i * size_of::<i32>())
+                    .cast::<i32>();
+                // SAFETY: slot `i` of `iErrorCode`, inside the checked structure.
+                unsafe { at.write_unaligned(*code) };
             }
-        };
+        }
         Ok(0)
     })
 }

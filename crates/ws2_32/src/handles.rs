@@ -322,12 +322,12 @@ mod probe {
         // SAFETY: the probe functions access one byte at `at`; a fault there is caught
         // by the handler `install` put in place and turned into a return of 1; the
         // write probe (`lock or` 0) leaves the byte's value unchanged.
-        let r = unsafe {
-            if write {
-                ovl_ws2_probe_write(at as *mut u8)
-            } else {
-                ovl_ws2_probe_read(at as *const u8)
-            }
+        let r = if write {
+            // SAFETY: see above.
+            unsafe { ovl_ws2_probe_write(at as *mut u8) }
+        } else {
+            // SAFETY: see above.
+            unsafe { ovl_ws2_probe_read(at as *const u8) }
         };
         r == 0
     }
@@ -396,14 +396,15 @@ mod probe {
                 // SAFETY: a zeroed `sigaction` is a valid value; `PREV` is written only
                 // here, before our handler can run (see `Prev`); the new action names
                 // a handler with the SA_SIGINFO signature.
-                unsafe {
-                    let mut act: libc::sigaction = std::mem::zeroed();
-                    act.sa_sigaction = handler as *const () as usize;
-                    act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
-                    libc::sigemptyset(&raw mut act.sa_mask);
-                    let prev = (*PREV.0.get())[i].as_mut_ptr();
-                    libc::sigaction(sig, &raw const act, prev);
-                }
+                let mut act: libc::sigaction = unsafe { std::mem::zeroed() };
+                act.sa_sigaction = handler as *const () as usize;
+                act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART;
+                // SAFETY: `act` is a live `sigaction`.
+                unsafe { libc::sigemptyset(&raw mut act.sa_mask) };
+                // SAFETY: see `Prev`: written only here, before our handler can run.
+                let prev = unsafe { (*PREV.0.get())[i].as_mut_ptr() };
+                // SAFETY: valid pointers to a `sigaction` each.
+                unsafe { libc::sigaction(sig, &raw const act, prev) };
             }
         });
     }
@@ -413,7 +414,8 @@ mod probe {
         let uc = ctx.cast::<libc::ucontext_t>();
         // SAFETY: the kernel passes a valid `ucontext_t` to an SA_SIGINFO handler.
         let rip = unsafe { &mut (*uc).uc_mcontext.gregs[libc::REG_RIP as usize] };
-        let at = *rip as usize;
+        // x86-64: a register is a 64-bit address.
+        let at = usize::try_from(*rip as u64).unwrap_or(0);
         if at == ovl_ws2_probe_read as *const () as usize
             || at == ovl_ws2_probe_write as *const () as usize
         {
@@ -422,17 +424,21 @@ mod probe {
         }
         let i = usize::from(sig == libc::SIGBUS);
         // SAFETY: written before this handler was installed (see `Prev`).
-        let prev = unsafe { (*PREV.0.get())[i].assume_init_ref() };
+        let prevs = PREV.0.get();
+        // SAFETY: as above.
+        let prev = unsafe { &*prevs };
+        // SAFETY: initialised by `install` (a `sigaction` wrote it, or it stayed zeroed:
+        // SIG_DFL).
+        let prev = unsafe { prev[i].assume_init_ref() };
         let h = prev.sa_sigaction;
         if h == libc::SIG_DFL || h == libc::SIG_IGN {
             // Put the default action back; returning re-runs the faulting instruction,
             // which then ends the process as it would have without us.
             // SAFETY: `sigaction` is async-signal-safe; a zeroed action is SIG_DFL.
-            unsafe {
-                let mut dfl: libc::sigaction = std::mem::zeroed();
-                dfl.sa_sigaction = libc::SIG_DFL;
-                libc::sigaction(sig, &raw const dfl, std::ptr::null_mut());
-            }
+            let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+            dfl.sa_sigaction = libc::SIG_DFL;
+            // SAFETY: as above.
+            unsafe { libc::sigaction(sig, &raw const dfl, std::ptr::null_mut()) };
         } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
             // SAFETY: the previous handler, installed with SA_SIGINFO, takes these.
             let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
@@ -517,7 +523,7 @@ mod tests {
             )
         };
         assert!(!readable(std::ptr::null(), 1));
-        assert!(!readable(1 as *const u8, 1));
+        assert!(!readable(std::ptr::dangling::<u8>(), 1));
         assert!(!readable(none, 1) && !writable(none, 1));
         assert!(readable(ro, 8192) && !writable(ro, 1));
         assert!(!readable(usize::MAX as *const u8, 2), "a wrapping range");
@@ -526,17 +532,18 @@ mod tests {
         assert_eq!(v, [7u8; 10000], "a write probe changes nothing");
         // A range that runs from a readable page into an unreadable one.
         // SAFETY: the second page of the read-only mapping becomes PROT_NONE.
-        unsafe { libc::mprotect(ro.add(4096).cast(), 4096, libc::PROT_NONE) };
+        let second = ro.wrapping_add(4096);
+        // SAFETY: as above.
+        unsafe { libc::mprotect(second.cast(), 4096, libc::PROT_NONE) };
         assert!(readable(ro, 4096) && !readable(ro.wrapping_add(4000), 200));
         assert_eq!(
             check_out(none.cast::<u32>()),
             Err(WsaError::WSAEFAULT.code())
         );
         // SAFETY: the mappings made above.
-        unsafe {
-            libc::munmap(none.cast(), 8192);
-            libc::munmap(ro.cast(), 8192);
-        }
+        unsafe { libc::munmap(none.cast(), 8192) };
+        // SAFETY: as above.
+        unsafe { libc::munmap(ro.cast(), 8192) };
     }
 
     #[test]
