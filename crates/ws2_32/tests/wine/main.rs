@@ -73,9 +73,16 @@ fn parse_expectations(text: &str) -> Expectations {
             ["fail", func, lineno, backends @ ..] => {
                 assert!(!reason.is_empty(), "expectations.txt:{}: no reason", n + 1);
                 for b in backends {
-                    assert!(BACKENDS.contains(b), "expectations.txt:{}: backend {b}", n + 1);
+                    assert!(
+                        BACKENDS.contains(b),
+                        "expectations.txt:{}: backend {b}",
+                        n + 1
+                    );
                 }
-                let key = ((*func).to_owned(), lineno.parse::<u32>().unwrap_or_else(|_| bad()));
+                let key = (
+                    (*func).to_owned(),
+                    lineno.parse::<u32>().unwrap_or_else(|_| bad()),
+                );
                 let backends = backends.iter().map(|b| (*b).to_owned()).collect();
                 assert!(
                     e.failing.insert(key, (backends, reason)).is_none(),
@@ -182,32 +189,42 @@ fn blank(src: &mut String, start: usize, end: usize) {
     src.replace_range(start..end, &"\n".repeat(lines));
 }
 
-/// The test entries of sock.c: every `test_*` function, and `tests[N]` for the entries
-/// of its table of client/server pairs run by `do_test`.
-fn test_entries(src: &str, defs: &[Definition]) -> Vec<String> {
-    let mut names: Vec<String> = defs
-        .iter()
-        .filter(|d| d.name.starts_with("test_") && d.name != "test_buffer")
-        .map(|d| d.name.clone())
-        .collect();
-    let table = src
-        .find("static test_setup tests [] =")
-        .expect("sock.c: the tests[] table");
-    let body = &src[table..table + src[table..].find("\n};").expect("end of tests[]")];
-    let count = body.matches("/* Test ").count();
-    names.extend((0..count).map(|i| format!("tests[{i}]")));
+/// The test entries of sock.c, in START_TEST's order: every function it calls (but
+/// `Init` and `Exit`), and `tests[N]` for each entry of its table of client/server
+/// pairs (which START_TEST runs through `do_test`).
+fn test_entries(src: &str) -> Vec<String> {
+    let start = src.find("START_TEST( sock )").expect("sock.c: START_TEST");
+    let mut names = Vec::new();
+    for line in src[start..].lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_suffix("();") {
+            if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !matches!(name, "Init" | "Exit")
+            {
+                names.push(name.to_owned());
+            }
+        }
+        if line.starts_with("do_test(") {
+            let table = src
+                .find("static test_setup tests [] =")
+                .expect("sock.c: the tests[] table");
+            let body = &src[table..table + src[table..].find("\n};").expect("end of tests[]")];
+            let count = body.matches("/* Test ").count();
+            names.extend((0..count).map(|i| format!("tests[{i}]")));
+        }
+    }
     names
 }
 
 /// Writes the preprocessed sock.c and the driver; returns the entries built.
 fn prepare(sock_c: &str, exp: &Expectations, dir: &Path) -> Vec<String> {
     let mut src = sock_c.to_owned();
+    let entries = test_entries(&src);
     // START_TEST's body calls every function: the driver calls them one at a time.
     let start = src.find("START_TEST( sock )").expect("sock.c: START_TEST");
     let end = src.len();
     blank(&mut src, start, end);
     let defs = definitions(&src);
-    let entries = test_entries(&src, &defs);
     let known: BTreeSet<&str> = defs.iter().map(|d| d.name.as_str()).collect();
     for name in exp.excluded.keys().chain(exp.removed_helpers.keys()) {
         assert!(
@@ -335,7 +352,10 @@ fn run_entry(program: &Path, entry: &str, backend: &str, timeout: Duration) -> (
             }
         }
         if let Some(rest) = l.strip_prefix("wine-test: done ") {
-            done = rest.split_whitespace().next().and_then(|n| n.parse::<u64>().ok());
+            done = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok());
         }
     }
     let outcome = match (status, done) {
@@ -470,8 +490,14 @@ fn main() {
         rows.push(row);
     }
 
-    println!("\nWine 8.0 dlls/ws2_32/tests/sock.c: {} test entries", entries.len() + exp.excluded.len());
-    println!("  not applicable here: {} (reasons in expectations.txt)", exp.excluded.len());
+    println!(
+        "\nWine 8.0 dlls/ws2_32/tests/sock.c: {} test entries",
+        entries.len() + exp.excluded.len()
+    );
+    println!(
+        "  not applicable here: {} (reasons in expectations.txt)",
+        exp.excluded.len()
+    );
     println!("  built and run: {ran}");
     for b in &backends {
         let c = clean.get(b).copied().unwrap_or(0);

@@ -96,6 +96,26 @@ void winetest_pop_context(void)
     if (context_depth > 0) context_depth--;
 }
 
+const char *debugstr_an(const char *s, int n)
+{
+    static __thread char bufs[16][512];
+    static __thread unsigned next;
+    char *b = bufs[next++ % 16];
+    size_t o = 0;
+    if (!s) return "(null)";
+    if (n < 0) n = (int)strlen(s);
+    b[o++] = '"';
+    for (int i = 0; i < n && o < sizeof(bufs[0]) - 8; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 32 && c < 127 && c != '"' && c != '\\') b[o++] = (char)c;
+        else o += (size_t)snprintf(b + o, sizeof(bufs[0]) - o, "\\x%02x", c);
+    }
+    if (n > 0 && o >= sizeof(bufs[0]) - 8) { memcpy(b + o, "...", 3); o += 3; }
+    b[o++] = '"';
+    b[o] = 0;
+    return b;
+}
+
 int winetest_get_mainargs(char ***argv)
 {
     *argv = main_argv;

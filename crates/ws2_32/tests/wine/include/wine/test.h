@@ -50,4 +50,15 @@ int winetest_get_mainargs(char ***argv);
 
 #define START_TEST(name) void func_##name(void)
 
+/* Wine's helpers that its tests use (Wine's headers have them; Windows' do not). */
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
+#endif
+/* The first n bytes of s (all of it when n < 0) quoted, with non-printable bytes escaped;
+ * the text lives until the same thread's 16th call after it. */
+const char *debugstr_an(const char *s, int n);
+#define wine_dbgstr_an debugstr_an
+#define debugstr_a(s) debugstr_an((s), -1)
+#define wine_dbgstr_a debugstr_a
+
 #endif
