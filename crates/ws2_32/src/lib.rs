@@ -49,6 +49,7 @@ pub mod netdb;
 pub mod process;
 pub mod protocols;
 pub mod sockets;
+pub mod sockopt;
 pub mod startup;
 pub mod threads;
 pub mod types;
