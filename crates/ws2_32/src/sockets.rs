@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use overlapped::{Event, Kind, PollEntry, Readiness, Shutdown, Socket, WsaError};
+use overlapped::{
+    Event, Ioctl, IoctlOutput, Kind, PollEntry, Readiness, Shutdown, Socket, WsaError,
+};
 
 use crate::addr;
 use crate::handles::{self, Object, SockEntry, guard, started, ws_guard};
@@ -566,7 +568,7 @@ fn buf_len(buf: *const u8, len: i32, write: bool) -> Result<usize, u32> {
 /// # Safety
 /// `buf` must point to `len` readable bytes.
 #[unsafe(export_name = "ws2_send")]
-pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, _flags: i32) -> i32 {
+pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, flags: i32) -> i32 {
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
@@ -577,7 +579,7 @@ pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, _flags: i32) 
             // SAFETY: `buf` is non-null with `len` readable bytes (the contract).
             unsafe { std::slice::from_raw_parts(buf, n) }
         };
-        match e.sock.send(data) {
+        match e.sock.send_with_flags(data, flags.cast_unsigned()) {
             Ok(n) => Ok(clamp(n)),
             Err(WsaError::WSAEWOULDBLOCK) => {
                 // WSAEventSelect: FD_WRITE is reported again once there is room.
@@ -610,11 +612,7 @@ pub unsafe extern "C" fn recv(s: SOCKET, buf: *mut u8, len: i32, flags: i32) -> 
             // SAFETY: `buf` is non-null with `len` writable bytes (the contract).
             unsafe { std::slice::from_raw_parts_mut(buf, n) }
         };
-        let got = if flags & c::MSG_PEEK != 0 {
-            e.sock.peek(out)
-        } else {
-            e.sock.recv(out)
-        };
+        let got = e.sock.recv_with_flags(out, flags.cast_unsigned());
         crate::events::read_called(&e);
         Ok(clamp(got.map_err(err)?))
     })
@@ -828,6 +826,15 @@ pub unsafe extern "C" fn __WSAFDIsSet(fd: SOCKET, set: *mut fd_set) -> i32 {
     })
 }
 
+/// Whether `SO_OOBINLINE` is on.
+fn oob_inline(sock: &Socket) -> bool {
+    let mut v = [0u8; 4];
+    matches!(
+        sock.option_bytes(libc::SOL_SOCKET, libc::SO_OOBINLINE, &mut v),
+        Ok(4)
+    ) && i32::from_ne_bytes(v) != 0
+}
+
 /// `int WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout)` with Windows `POLL*` bits.
 /// A record whose `fd` names no socket reports `POLLNVAL` but is not counted, and the
 /// call waits on the others; when no record names a socket it fails with `WSAENOTSOCK`
@@ -858,6 +865,22 @@ pub unsafe extern "C" fn WSAPoll(
         let recs = unsafe { std::slice::from_raw_parts_mut(fds, nfds as usize) };
         let entries: Vec<Option<Arc<SockEntry>>> =
             recs.iter().map(|r| handles::socket(r.fd).ok()).collect();
+        // Windows takes only the read and normal-write requests: any other bit (the
+        // output-only POLLERR/POLLHUP/POLLNVAL, POLLPRI, POLLWRBAND, undefined bits) fails
+        // the whole call with WSAEINVAL and every revents cleared, checked on every entry
+        // but those of INVALID_SOCKET, and only when some entry is a socket (with none,
+        // the call fails with WSAENOTSOCK, every entry POLLNVAL: below).
+        const ALLOWED: i16 = c::POLLRDNORM | c::POLLRDBAND | c::POLLWRNORM;
+        if entries.iter().any(Option::is_some)
+            && recs
+                .iter()
+                .any(|r| r.fd != INVALID_SOCKET && r.events & !ALLOWED != 0)
+        {
+            for r in recs.iter_mut() {
+                r.revents = 0;
+            }
+            return Err(err(WsaError::WSAEINVAL));
+        }
         let mut idx = Vec::new();
         let mut polls = Vec::new();
         for (i, (r, e)) in recs.iter().zip(&entries).enumerate() {
@@ -866,9 +889,10 @@ pub unsafe extern "C" fn WSAPoll(
                 polls.push(PollEntry {
                     socket: &e.sock,
                     interest: Readiness {
-                        read: r.events & c::POLLIN != 0,
-                        write: r.events & c::POLLOUT != 0,
-                        priority: r.events & c::POLLPRI != 0,
+                        read: r.events & c::POLLRDNORM != 0,
+                        write: r.events & c::POLLWRNORM != 0,
+                        // Out-of-band data is POLLRDBAND on Windows, POLLPRI on Linux.
+                        priority: r.events & c::POLLRDBAND != 0,
                         ..Readiness::default()
                     },
                     ready: Readiness::default(),
@@ -887,20 +911,36 @@ pub unsafe extern "C" fn WSAPoll(
         for (p, &i) in polls.iter().zip(&idx) {
             let want = recs[i].events;
             let mut rev = 0;
-            if p.ready.read {
+            // Linux says "readable" for an end of stream and beside urgent data; Windows
+            // reports POLLRDNORM only for data (or a connection) to take, the end of
+            // stream as POLLHUP, and the urgent byte as POLLRDBAND alone.
+            let mut read = p.ready.read;
+            // With SO_OOBINLINE the urgent byte is ordinary data: no POLLRDBAND.
+            let priority = p.ready.priority && !oob_inline(p.socket);
+            if read && (p.ready.read_closed || p.ready.priority) {
+                read = matches!(
+                    Ioctl::FionRead.run(p.socket),
+                    Ok(IoctlOutput::Value(n)) if n > 0
+                );
+            }
+            if read {
                 rev |= c::POLLRDNORM & want;
             }
             if p.ready.write {
                 rev |= c::POLLWRNORM & want;
             }
-            if p.ready.priority {
-                rev |= c::POLLPRI & want;
+            if priority {
+                rev |= c::POLLRDBAND & want;
             }
             if p.ready.error {
                 rev |= c::POLLERR;
             }
-            if p.ready.hangup {
+            if p.ready.hangup || p.ready.read_closed {
                 rev |= c::POLLHUP;
+            }
+            // A socket closed by another thread during the wait is POLLNVAL, as on Windows.
+            if handles::socket(recs[i].fd).is_err() {
+                rev = c::POLLNVAL;
             }
             recs[i].revents = rev;
             if rev != 0 {

@@ -97,6 +97,7 @@ impl OpDesc for ReadyDesc {
             priority: r & libc::POLLPRI != 0,
             error: r & libc::POLLERR != 0,
             hangup: r & libc::POLLHUP != 0,
+            read_closed: r & libc::POLLRDHUP != 0,
         }
     }
 }

@@ -286,7 +286,19 @@ impl Socket {
     /// `WSAEWOULDBLOCK` (non-blocking, nothing fits), `WSAECONNRESET`, `WSAESHUTDOWN`,
     /// `WSAENOTCONN`.
     pub fn send(&self, data: &[u8]) -> Result<usize, WsaError> {
-        self.send_impl(data, None)
+        self.send_impl(data, 0, None)
+    }
+
+    /// Sends synchronously with Winsock flags ([`crate::ops::flags::MSG_OOB`],
+    /// [`crate::ops::flags::MSG_DONTROUTE`]), as [`Socket::send`] otherwise.
+    ///
+    /// # Errors
+    /// As [`Socket::send`]; `WSAEOPNOTSUPP` for a flag a send does not take.
+    pub fn send_with_flags(&self, data: &[u8], flags: u32) -> Result<usize, WsaError> {
+        if flags & !(crate::ops::flags::MSG_OOB | crate::ops::flags::MSG_DONTROUTE) != 0 {
+            return Err(WsaError::WSAEOPNOTSUPP);
+        }
+        self.send_impl(data, crate::ops::linux_flags(flags)?, None)
     }
 
     /// Sends a datagram synchronously (`sendto`).
@@ -294,10 +306,15 @@ impl Socket {
     /// # Errors
     /// As [`Socket::send`], and `WSAEMSGSIZE` for an oversized datagram.
     pub fn send_to(&self, data: &[u8], to: SocketAddr) -> Result<usize, WsaError> {
-        self.send_impl(data, Some(net::RawAddr::from_std(&to)))
+        self.send_impl(data, 0, Some(net::RawAddr::from_std(&to)))
     }
 
-    fn send_impl(&self, data: &[u8], to: Option<net::RawAddr>) -> Result<usize, WsaError> {
+    fn send_impl(
+        &self,
+        data: &[u8],
+        flags: i32,
+        to: Option<net::RawAddr>,
+    ) -> Result<usize, WsaError> {
         let fd = self.fd()?;
         if self.state.shut_write.load(Ordering::Acquire) {
             return Err(WsaError::WSAESHUTDOWN);
@@ -318,7 +335,7 @@ impl Socket {
                     fd,
                     rest.as_ptr().cast(),
                     rest.len(),
-                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT | flags,
                     name,
                     namelen,
                 )
@@ -366,6 +383,17 @@ impl Socket {
     /// As [`Socket::recv`].
     pub fn peek(&self, buf: &mut [u8]) -> Result<usize, WsaError> {
         self.recv_impl(buf, libc::MSG_PEEK, None)
+    }
+
+    /// Receives synchronously with Winsock flags ([`crate::ops::flags::MSG_PEEK`],
+    /// [`crate::ops::flags::MSG_OOB`], [`crate::ops::flags::MSG_WAITALL`]), as [`Socket::recv`]
+    /// otherwise.
+    ///
+    /// # Errors
+    /// As [`Socket::recv`]; `WSAEOPNOTSUPP` for an unknown flag; `WSAEINVAL` for
+    /// `MSG_OOB` with no urgent byte to take.
+    pub fn recv_with_flags(&self, buf: &mut [u8], flags: u32) -> Result<usize, WsaError> {
+        self.recv_impl(buf, crate::ops::linux_flags(flags)?, None)
     }
 
     /// Receives a datagram synchronously (`recvfrom`).
@@ -757,6 +785,9 @@ pub struct Readiness {
     pub error: bool,
     /// The peer hung up (reported whether asked for or not).
     pub hangup: bool,
+    /// The peer shut down its sending side: the stream ends after what is queued
+    /// (reported by [`poll`] whether asked for or not).
+    pub read_closed: bool,
 }
 
 /// One socket for [`poll`]: what to wait for, and what was found.
@@ -778,7 +809,7 @@ pub struct PollEntry<'a> {
 pub fn poll(entries: &mut [PollEntry<'_>], timeout: Option<Duration>) -> Result<usize, WsaError> {
     let mut fds = Vec::with_capacity(entries.len());
     for e in entries.iter() {
-        let mut events = 0;
+        let mut events = libc::POLLRDHUP;
         if e.interest.read {
             events |= libc::POLLIN;
         }
@@ -811,6 +842,7 @@ pub fn poll(entries: &mut [PollEntry<'_>], timeout: Option<Duration>) -> Result<
             priority: p.revents & libc::POLLPRI != 0,
             error: p.revents & libc::POLLERR != 0,
             hangup: p.revents & libc::POLLHUP != 0,
+            read_closed: p.revents & libc::POLLRDHUP != 0,
         };
     }
     Ok(n.unsigned_abs() as usize)
