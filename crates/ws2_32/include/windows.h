@@ -611,8 +611,14 @@ BOOL WINAPI TlsSetValue(DWORD dwTlsIndex, LPVOID lpTlsValue);
 
 /* --- modules: ws2_32.dll, mswsock.dll, kernel32.dll, kernelbase.dll, ntdll.dll are this
  * library; GetProcAddress finds its exports by their Windows names. ---------------- */
+#ifdef __cplusplus
 typedef INT_PTR(WINAPI *FARPROC)(void);
 typedef INT_PTR(WINAPI *NEARPROC)(void);
+#else
+/* Unprototyped in C, as in the Windows SDK: a cast to the real type draws no warning. */
+typedef INT_PTR(WINAPI *FARPROC)();
+typedef INT_PTR(WINAPI *NEARPROC)();
+#endif
 HMODULE WINAPI GetModuleHandleA(LPCSTR lpModuleName);
 HMODULE WINAPI GetModuleHandleW(LPCWSTR lpModuleName);
 HMODULE WINAPI LoadLibraryA(LPCSTR lpLibFileName);

@@ -29,8 +29,13 @@ unsafe fn input<'a, T: Copy + Default + PartialEq>(p: *const T, len: i32) -> Res
     }
     let n = if len == -1 {
         let mut n = 0;
-        // SAFETY: NUL-terminated by the caller's contract.
-        while unsafe { *p.add(n) } != T::default() {
+        loop {
+            // SAFETY: NUL-terminated by the caller's contract: not past the NUL.
+            let at = unsafe { p.add(n) };
+            // SAFETY: as above, readable.
+            if unsafe { *at } == T::default() {
+                break;
+            }
             n += 1;
         }
         n + 1

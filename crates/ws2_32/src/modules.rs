@@ -38,12 +38,30 @@ struct Module {
 }
 
 static MODULES: [Module; 6] = [
-    Module { dll: Dll::Ws2_32, name: "ws2_32" },
-    Module { dll: Dll::Mswsock, name: "mswsock" },
-    Module { dll: Dll::Kernel32, name: "kernel32" },
-    Module { dll: Dll::KernelBase, name: "kernelbase" },
-    Module { dll: Dll::Ntdll, name: "ntdll" },
-    Module { dll: Dll::Exe, name: "" },
+    Module {
+        dll: Dll::Ws2_32,
+        name: "ws2_32",
+    },
+    Module {
+        dll: Dll::Mswsock,
+        name: "mswsock",
+    },
+    Module {
+        dll: Dll::Kernel32,
+        name: "kernel32",
+    },
+    Module {
+        dll: Dll::KernelBase,
+        name: "kernelbase",
+    },
+    Module {
+        dll: Dll::Ntdll,
+        name: "ntdll",
+    },
+    Module {
+        dll: Dll::Exe,
+        name: "",
+    },
 ];
 
 fn handle_of(m: &'static Module) -> HANDLE {
@@ -57,7 +75,11 @@ fn module_of(h: HANDLE) -> Option<&'static Module> {
 /// The module a DLL name names: the file name after any directory, case-insensitive,
 /// with or without ".dll" (Windows' default extension).
 fn find(name: &str) -> Option<&'static Module> {
-    let base = name.rsplit(['\\', '/']).next().unwrap_or(name).to_ascii_lowercase();
+    let base = name
+        .rsplit(['\\', '/'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
     let stem = base.strip_suffix(".dll").unwrap_or(&base);
     if stem.is_empty() {
         return None;
@@ -67,10 +89,34 @@ fn find(name: &str) -> Option<&'static Module> {
 
 /// Names the C library also defines: exported as `ws2_<name>` (see lib.rs).
 const RENAMED: &[&str] = &[
-    "socket", "bind", "listen", "accept", "connect", "send", "recv", "sendto", "recvfrom",
-    "select", "shutdown", "setsockopt", "getsockopt", "getsockname", "getpeername", "htons",
-    "htonl", "ntohs", "ntohl", "inet_addr", "inet_ntoa", "inet_pton", "inet_ntop",
-    "getaddrinfo", "freeaddrinfo", "getnameinfo", "gethostbyname", "gethostname",
+    "socket",
+    "bind",
+    "listen",
+    "accept",
+    "connect",
+    "send",
+    "recv",
+    "sendto",
+    "recvfrom",
+    "select",
+    "shutdown",
+    "setsockopt",
+    "getsockopt",
+    "getsockname",
+    "getpeername",
+    "htons",
+    "htonl",
+    "ntohs",
+    "ntohl",
+    "inet_addr",
+    "inet_ntoa",
+    "inet_pton",
+    "inet_ntop",
+    "getaddrinfo",
+    "freeaddrinfo",
+    "getnameinfo",
+    "gethostbyname",
+    "gethostname",
 ];
 
 /// Exported by mswsock.dll (and forwarded there by ws2_32 on Windows).
@@ -111,9 +157,11 @@ fn lookup_own(symbol: &str) -> Option<*mut c_void> {
     if !ok || !ok2 {
         return None;
     }
-    // SAFETY: dladdr succeeded for both, so both structures are initialised.
-    let same = unsafe { own.assume_init().dli_fbase == found.assume_init().dli_fbase };
-    same.then_some(p)
+    // SAFETY: dladdr succeeded, so the structure is initialised.
+    let own = unsafe { own.assume_init() };
+    // SAFETY: as above.
+    let found = unsafe { found.assume_init() };
+    (own.dli_fbase == found.dli_fbase).then_some(p)
 }
 
 /// # Safety
@@ -133,8 +181,13 @@ unsafe fn wide_arg(name: *const u16) -> Option<String> {
         return None;
     }
     let mut len = 0;
-    // SAFETY: the string is NUL-terminated, so every unit up to the NUL is readable.
-    while unsafe { *name.add(len) } != 0 {
+    loop {
+        // SAFETY: the string is NUL-terminated: not past the NUL.
+        let at = unsafe { name.add(len) };
+        // SAFETY: as above, readable.
+        if unsafe { *at } == 0 {
+            break;
+        }
         len += 1;
     }
     // SAFETY: `len` units were just read.
@@ -146,7 +199,9 @@ fn get_module(name: Option<&str>, null: bool) -> Result<HANDLE, u32> {
     if null {
         return Ok(handle_of(&MODULES[5]));
     }
-    name.and_then(find).map(handle_of).ok_or(ERROR_MOD_NOT_FOUND)
+    name.and_then(find)
+        .map(handle_of)
+        .ok_or(ERROR_MOD_NOT_FOUND)
 }
 
 /// `HMODULE GetModuleHandleA(LPCSTR lpModuleName)`: the handle of a loaded module.
@@ -352,7 +407,10 @@ mod tests {
     fn dll_names_match_like_windows() {
         assert_eq!(find("ws2_32.dll").map(|m| m.dll), Some(Dll::Ws2_32));
         assert_eq!(find("WS2_32").map(|m| m.dll), Some(Dll::Ws2_32));
-        assert_eq!(find("C:\\Windows\\System32\\NTDLL.DLL").map(|m| m.dll), Some(Dll::Ntdll));
+        assert_eq!(
+            find("C:\\Windows\\System32\\NTDLL.DLL").map(|m| m.dll),
+            Some(Dll::Ntdll)
+        );
         assert!(find("user32.dll").is_none());
         assert!(find("ws2_32.exe").is_none());
         assert!(find("").is_none());

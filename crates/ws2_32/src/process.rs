@@ -196,7 +196,9 @@ pub unsafe extern "C" fn DuplicateHandle(
             h => match handles::get(h) {
                 Some(Object::Event(e)) => Ok(Object::Event(e)),
                 Some(Object::Thread(t)) => Ok(Object::Thread(t)),
-                Some(Object::Socket(_) | Object::Port(_)) => Err(overlapped::win32::ERROR_NOT_SUPPORTED),
+                Some(Object::Socket(_) | Object::Port(_)) => {
+                    Err(overlapped::win32::ERROR_NOT_SUPPORTED)
+                }
                 None => Err(win32::ERROR_INVALID_HANDLE),
             },
         };

@@ -1,6 +1,9 @@
 //! Winsock calls about the transport itself: `WSASendDisconnect`, `WSARecvDisconnect`
 //! and `WSAEnumProtocolsA/W` (the protocol catalog: TCP and UDP over IPv4 and IPv6).
 
+// The records keep their Win32 field names.
+#![allow(non_snake_case)]
+
 use overlapped::WsaError;
 
 use crate::handles::{self, started, ws_guard};
@@ -57,7 +60,9 @@ pub unsafe extern "C" fn WSASendDisconnect(s: SOCKET, data: *const WSABUF) -> i3
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WSARecvDisconnect(s: SOCKET, data: *const WSABUF) -> i32 {
     // SAFETY: the caller's contract.
-    ws_guard(SOCKET_ERROR, || unsafe { disconnect(s, data, c::SD_RECEIVE) })
+    ws_guard(SOCKET_ERROR, || unsafe {
+        disconnect(s, data, c::SD_RECEIVE)
+    })
 }
 
 /// `WSAPROTOCOLCHAIN`.
@@ -122,8 +127,7 @@ const _: () = assert!(std::mem::offset_of!(WSAPROTOCOL_INFO<u8>, szProtocol) == 
 
 /// MSAFD Tcpip's provider GUID {E70F1AA0-AB8B-11CF-8CA3-00805F48A192}, in memory order.
 const MSAFD_TCPIP: [u8; 16] = [
-    0xa0, 0x1a, 0x0f, 0xe7, 0x8b, 0xab, 0xcf, 0x11, 0x8c, 0xa3, 0x00, 0x80, 0x5f, 0x48, 0xa1,
-    0x92,
+    0xa0, 0x1a, 0x0f, 0xe7, 0x8b, 0xab, 0xcf, 0x11, 0x8c, 0xa3, 0x00, 0x80, 0x5f, 0x48, 0xa1, 0x92,
 ];
 const STREAM_FLAGS: DWORD = 0x0002_0066; // IFS_HANDLES | EXPEDITED | GRACEFUL_CLOSE | ORDER | DELIVERY
 const DGRAM_FLAGS: DWORD = 0x0002_0609; // IFS_HANDLES | BROADCAST | MULTIPOINT | MESSAGE | CONNECTIONLESS
@@ -131,10 +135,42 @@ const PFL_MATCHES_PROTOCOL_ZERO: DWORD = 8;
 
 /// (family, type, protocol, name, message size, flags, catalog id)
 const CATALOG: [(i32, i32, i32, &str, DWORD, DWORD, DWORD); 4] = [
-    (c::AF_INET, 1, 6, "MSAFD Tcpip [TCP/IP]", 0, STREAM_FLAGS, 1001),
-    (c::AF_INET, 2, 17, "MSAFD Tcpip [UDP/IP]", 0xFFBB, DGRAM_FLAGS, 1002),
-    (c::AF_INET6, 1, 6, "MSAFD Tcpip [TCP/IPv6]", 0, STREAM_FLAGS, 1004),
-    (c::AF_INET6, 2, 17, "MSAFD Tcpip [UDP/IPv6]", 0xFFBB, DGRAM_FLAGS, 1005),
+    (
+        c::AF_INET,
+        1,
+        6,
+        "MSAFD Tcpip [TCP/IP]",
+        0,
+        STREAM_FLAGS,
+        1001,
+    ),
+    (
+        c::AF_INET,
+        2,
+        17,
+        "MSAFD Tcpip [UDP/IP]",
+        0xFFBB,
+        DGRAM_FLAGS,
+        1002,
+    ),
+    (
+        c::AF_INET6,
+        1,
+        6,
+        "MSAFD Tcpip [TCP/IPv6]",
+        0,
+        STREAM_FLAGS,
+        1004,
+    ),
+    (
+        c::AF_INET6,
+        2,
+        17,
+        "MSAFD Tcpip [UDP/IPv6]",
+        0xFFBB,
+        DGRAM_FLAGS,
+        1005,
+    ),
 ];
 
 fn entry<C: Copy + Default + From<u8>>(i: usize) -> WSAPROTOCOL_INFO<C> {
@@ -196,7 +232,8 @@ unsafe fn enum_protocols<C: Copy + Default + From<u8>>(
     let chosen: Vec<usize> = (0..CATALOG.len())
         .filter(|&i| protocols.is_null() || wanted.contains(&CATALOG[i].2))
         .collect();
-    let need = DWORD::try_from(chosen.len() * size_of::<WSAPROTOCOL_INFO<C>>()).unwrap_or(DWORD::MAX);
+    let need =
+        DWORD::try_from(chosen.len() * size_of::<WSAPROTOCOL_INFO<C>>()).unwrap_or(DWORD::MAX);
     // SAFETY: `len` is non-null and, by the caller's contract, readable and writable.
     let have = unsafe { *len };
     if buf.is_null() || have < need {
@@ -206,7 +243,9 @@ unsafe fn enum_protocols<C: Copy + Default + From<u8>>(
     }
     for (k, &i) in chosen.iter().enumerate() {
         // SAFETY: `buf` holds `have >= need` bytes, room for `chosen.len()` entries.
-        unsafe { buf.add(k).write_unaligned(entry::<C>(i)) };
+        let at = unsafe { buf.add(k) };
+        // SAFETY: as above; unaligned writes need no alignment.
+        unsafe { at.write_unaligned(entry::<C>(i)) };
     }
     Ok(i32::try_from(chosen.len()).unwrap_or(0))
 }
@@ -232,7 +271,9 @@ pub unsafe extern "C" fn WSAEnumProtocolsA(
     len: *mut DWORD,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    ws_guard(SOCKET_ERROR, || unsafe { enum_protocols(protocols, buf, len) })
+    ws_guard(SOCKET_ERROR, || unsafe {
+        enum_protocols(protocols, buf, len)
+    })
 }
 
 /// `int WSAEnumProtocolsW(LPINT, LPWSAPROTOCOL_INFOW, LPDWORD)`: `WSAEnumProtocolsA`
@@ -249,5 +290,7 @@ pub unsafe extern "C" fn WSAEnumProtocolsW(
     len: *mut DWORD,
 ) -> i32 {
     // SAFETY: the caller's contract.
-    ws_guard(SOCKET_ERROR, || unsafe { enum_protocols(protocols, buf, len) })
+    ws_guard(SOCKET_ERROR, || unsafe {
+        enum_protocols(protocols, buf, len)
+    })
 }

@@ -189,3 +189,25 @@ fn strsafe_string_functions() {
 fn socket_state() {
     common::run_c_test("socket_state");
 }
+
+/// kernel32 and ntdll pieces Wine's socket tests use: `QueueUserAPC` (APCs run in the
+/// target thread's alertable waits only, in order, nested inside an alertable APC, and
+/// reach a thread queued before it started), thread-local storage, `DuplicateHandle` of
+/// events and threads (`DUPLICATE_CLOSE_SOURCE`), `GetModuleHandle`/`LoadLibrary`/
+/// `GetProcAddress` (ws2_32's exports by their Windows names, ntdll's `NtClose`),
+/// `WSASendDisconnect`/`WSARecvDisconnect`, `WSAEnumProtocols`, UTF-8 code pages.
+#[test]
+fn process_apis() {
+    common::run_c_test("process_apis");
+}
+
+/// Socket options the way Wine's tests show Windows handling them: levels
+/// (`WSAEINVAL`) and names (`WSAENOPROTOOPT`), option sizes (one-byte `BOOLEAN`s, 0-byte
+/// `SOL_SOCKET` `BOOL`s, small IP integers, 4-byte receive flags), `SO_RCVBUF` as set,
+/// `SO_REUSEADDR` vs `SO_EXCLUSIVEADDRUSE`, `SO_DEBUG`, `SO_ERROR`, `SO_LINGER`'s
+/// `l_onoff`, `SO_MAX_MSG_SIZE`, `SO_PROTOCOL_INFOA`, `IPV6_V6ONLY` on by default,
+/// `IP_DONTFRAGMENT`, `SO_OPENTYPE` on any handle.
+#[test]
+fn socket_options() {
+    common::run_c_test("sockopt");
+}

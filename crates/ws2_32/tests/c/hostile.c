@@ -8,6 +8,7 @@
 #include "check.h"
 #include <ws2tcpip.h>
 #include <mstcpip.h>
+#include <winternl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <errno.h>
@@ -697,6 +698,84 @@ static void names_after_startup(void) {
     }
 }
 
+/* Pseudo handles, DuplicateHandle, QueueUserAPC, TLS, modules, ntdll, code pages,
+ * WSASend/RecvDisconnect, WSAEnumProtocols: hostile arguments. */
+static void WINAPI hostile_apc(ULONG_PTR p) { (*(int *)p)++; }
+static void process_and_modules(SOCKET s, HANDLE ev) {
+    HANDLE h = (HANDLE)(UINT_PTR)1;
+    RETURNS(GetCurrentProcess(), (HANDLE)-1);
+    RETURNS(GetCurrentThread(), (HANDLE)-2);
+    FAILS(DuplicateHandle((HANDLE)0x1234, ev, GetCurrentProcess(), &h, 0, FALSE, 0), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(DuplicateHandle(GetCurrentProcess(), (HANDLE)0x7ffffff0, GetCurrentProcess(), &h, 0, FALSE, 0), FALSE, ERROR_INVALID_HANDLE);
+    FAILS(DuplicateHandle(GetCurrentProcess(), ev, GetCurrentProcess(), &h, 0, FALSE, 0x80), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(DuplicateHandle(GetCurrentProcess(), (HANDLE)s, GetCurrentProcess(), &h, 0, FALSE, DUPLICATE_SAME_ACCESS), FALSE, ERROR_NOT_SUPPORTED);
+    CHECK(h == (HANDLE)(UINT_PTR)1); /* untouched */
+    RETURNS(DuplicateHandle(GetCurrentProcess(), ev, GetCurrentProcess(), NULL, 0, FALSE, 0), TRUE);
+    int runs = 0;
+    FAILS(QueueUserAPC(NULL, GetCurrentThread(), 0), 0, ERROR_INVALID_PARAMETER);
+    FAILS(QueueUserAPC(hostile_apc, (HANDLE)s, (ULONG_PTR)&runs), 0, ERROR_INVALID_HANDLE);
+    FAILS(QueueUserAPC(hostile_apc, ev, (ULONG_PTR)&runs), 0, ERROR_INVALID_HANDLE);
+    FAILS(QueueUserAPC(hostile_apc, NULL, (ULONG_PTR)&runs), 0, ERROR_INVALID_HANDLE);
+    CHECK(runs == 0 && SleepEx(0, TRUE) == 0);
+    FAILS(TlsFree(5000), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(TlsFree(0xFFFFFFFF), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(TlsGetValue(5000), NULL, ERROR_INVALID_PARAMETER);
+    FAILS(TlsSetValue(5000, &runs), FALSE, ERROR_INVALID_PARAMETER);
+    DWORD t = TlsAlloc();
+    CHECK(t != TLS_OUT_OF_INDEXES);
+    FAILS(TlsGetValue(t), NULL, 0);
+    RETURNS(TlsFree(t), TRUE);
+    FAILS(TlsFree(t), FALSE, ERROR_INVALID_PARAMETER);
+    FAILS(GetModuleHandleA("user32.dll"), NULL, ERROR_MOD_NOT_FOUND);
+    FAILS(GetModuleHandleA(""), NULL, ERROR_MOD_NOT_FOUND);
+    CHECK(GetModuleHandleA(NULL) != NULL);
+    FAILS(GetModuleHandleW(NULL) == GetModuleHandleA(NULL), 1, 0x7eadbeef);
+    FAILS(LoadLibraryA(NULL), NULL, ERROR_INVALID_PARAMETER);
+    FAILS(LoadLibraryW(NULL), NULL, ERROR_INVALID_PARAMETER);
+    FAILS(LoadLibraryA("nosuch.dll"), NULL, ERROR_MOD_NOT_FOUND);
+    FAILS(FreeLibrary(NULL), FALSE, ERROR_MOD_NOT_FOUND);
+    FAILS(FreeLibrary((HMODULE)&runs), FALSE, ERROR_MOD_NOT_FOUND);
+    FAILS(GetProcAddress((HMODULE)&runs, "WSAPoll"), NULL, ERROR_MOD_NOT_FOUND);
+    HMODULE ws = GetModuleHandleA("ws2_32.dll");
+    FAILS(GetProcAddress(ws, (LPCSTR)(UINT_PTR)5), NULL, ERROR_PROC_NOT_FOUND);
+    FAILS(GetProcAddress(ws, ""), NULL, ERROR_PROC_NOT_FOUND);
+    FAILS(GetProcAddress(ws, "ws2_bind"), NULL, ERROR_PROC_NOT_FOUND);
+    FAILS(GetProcAddress(ws, "malloc"), NULL, ERROR_PROC_NOT_FOUND);
+    FAILS(GetProcAddress(ws, "CreateEventA"), NULL, ERROR_PROC_NOT_FOUND);
+    FAILS(GetProcAddress(GetModuleHandleA(NULL), "main"), NULL, ERROR_PROC_NOT_FOUND);
+    FAILS(NtClose((HANDLE)0x7ffffff0), (NTSTATUS)0xC0000008, 0x7eadbeef);
+    FAILS(NtClose(NULL), (NTSTATUS)0xC0000008, 0x7eadbeef);
+    RETURNS(RtlNtStatusToDosError(0x12345678), 317);
+    RETURNS(RtlNtStatusToDosErrorNoTeb((NTSTATUS)0xC0000120), ERROR_OPERATION_ABORTED);
+    char nb[4];
+    WCHAR wb[4];
+    static const WCHAR w[] = {'a', 'b', 'c', 'd', 'e', 0};
+    FAILS(WideCharToMultiByte(CP_UTF8, 0, NULL, -1, nb, 4, NULL, NULL), 0, ERROR_INVALID_PARAMETER);
+    FAILS(WideCharToMultiByte(CP_UTF8, 0, w, 0, nb, 4, NULL, NULL), 0, ERROR_INVALID_PARAMETER);
+    FAILS(WideCharToMultiByte(CP_UTF8, 0, w, -2, nb, 4, NULL, NULL), 0, ERROR_INVALID_PARAMETER);
+    FAILS(WideCharToMultiByte(CP_UTF8, 0, w, -1, nb, 4, NULL, NULL), 0, ERROR_INSUFFICIENT_BUFFER);
+    FAILS(WideCharToMultiByte(CP_UTF8, 0, w, -1, NULL, 4, NULL, NULL), 0, ERROR_INVALID_PARAMETER);
+    FAILS(WideCharToMultiByte(1200, 0, w, -1, nb, 4, NULL, NULL), 0, ERROR_INVALID_PARAMETER);
+    FAILS(WideCharToMultiByte(CP_ACP, 0x4000, w, -1, nb, 4, NULL, NULL), 0, ERROR_INVALID_FLAGS);
+    FAILS(MultiByteToWideChar(CP_UTF8, 0, NULL, -1, wb, 4), 0, ERROR_INVALID_PARAMETER);
+    FAILS(MultiByteToWideChar(CP_UTF8, 0, "abcdef", -1, wb, 4), 0, ERROR_INSUFFICIENT_BUFFER);
+    FAILS(MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, "\xff", 1, wb, 4), 0, ERROR_NO_UNICODE_TRANSLATION);
+    FAILS(MultiByteToWideChar(CP_UTF8, 0x4000, "a", 1, wb, 4), 0, ERROR_INVALID_FLAGS);
+    WSABUF data = {4, nb};
+    FAILS(WSASendDisconnect(INVALID_SOCKET, NULL), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(WSARecvDisconnect((SOCKET)ev, NULL), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(WSASendDisconnect(s, &data), SOCKET_ERROR, WSAENOPROTOOPT);
+    FAILS(WSARecvDisconnect(s, &data), SOCKET_ERROR, WSAENOPROTOOPT);
+    DWORD len = 0;
+    FAILS(WSAEnumProtocolsA(NULL, NULL, NULL), SOCKET_ERROR, WSAEFAULT);
+    FAILS(WSAEnumProtocolsA(NULL, NULL, &len), SOCKET_ERROR, WSAENOBUFS);
+    CHECK(len == 4 * sizeof(WSAPROTOCOL_INFOA));
+    len = 1;
+    WSAPROTOCOL_INFOW one;
+    FAILS(WSAEnumProtocolsW(NULL, &one, &len), SOCKET_ERROR, WSAENOBUFS);
+    CHECK(len == 4 * sizeof(WSAPROTOCOL_INFOW));
+}
+
 /* Non-NULL pointers that cannot be used: (void *)1, a PROT_NONE page, and a read-only
  * page where the call writes. Windows reports WSAEFAULT (ERROR_NOACCESS for kernel32
  * calls) instead of crashing. */
@@ -796,6 +875,7 @@ int main(void) {
     SOCKET sink = udp_bound(&sink_a);
     HANDLE ev = WSACreateEvent();
     bad_pointers(c, s, u);
+    process_and_modules(s, ev);
     CHECK(ev != NULL);
     {
         SOCKET pc, ps;
