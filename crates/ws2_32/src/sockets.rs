@@ -50,6 +50,7 @@ fn create(af: i32, ty: i32, protocol: i32, overlapped: bool) -> Result<SOCKET, u
     }
     let family = addr::family_to_linux(af).ok_or(err(WsaError::WSAEAFNOSUPPORT))?;
     let sock = Socket::new(family, kind).map_err(err)?;
+    crate::sockopt::apply_defaults(&sock);
     register(sock, overlapped)
 }
 
