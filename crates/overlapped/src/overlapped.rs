@@ -241,6 +241,11 @@ impl OvState {
         internal.store(status.0 as usize, O::Release);
     }
 
+    /// Waits up to `timeout` for the record's completion signal (non-alertably).
+    pub(crate) fn wait_done(&self, timeout: std::time::Duration) {
+        let _ = wait_impl(&[&self.done], Some(timeout), false, false);
+    }
+
     /// The result now, without waiting.
     pub(crate) fn result_now(&self) -> Result<Transfer, WsaError> {
         let status = NtStatus(self.status.load(Ordering::Acquire));

@@ -1019,11 +1019,13 @@ unsafe fn write_block(at: usize, room: usize, a: Option<SocketAddr>) {
 /// Accepts into `sAcceptSocket`. The output buffer receives the first
 /// `dwReceiveDataLength` bytes of data (the operation then completes only when data
 /// arrives, or with 0 bytes if the peer closes first), then the local and the remote
-/// address blocks; read them with [`GetAcceptExSockaddrs`]. Each address length must be
-/// at least the address size + 16. Returns TRUE on immediate completion (writing
+/// address blocks; read them with [`GetAcceptExSockaddrs`]. Each address length should be
+/// at least the address size + 16 (a local length of 0 asks for no local address); a
+/// smaller one still pends, then completes with `STATUS_BUFFER_TOO_SMALL`
+/// (`ERROR_INSUFFICIENT_BUFFER`) and leaves the connection queued, as Windows does. Returns TRUE on immediate completion (writing
 /// `*lpdwBytesReceived`), else FALSE with `ERROR_IO_PENDING` or an error:
 /// `WSAENOTSOCK`, `WSA_INVALID_PARAMETER` (NULL `lpOverlapped`), `WSAEFAULT` (NULL
-/// buffer, address lengths too small), `WSAEINVAL` (not listening, acceptor bound,
+/// buffer, remote address length 0), `WSAEINVAL` (not listening, acceptor bound,
 /// connected or already the target of a pending AcceptEx). `Internal` is set to
 /// `STATUS_PENDING` at entry, even on immediate failure, as Windows does.
 ///
@@ -1060,19 +1062,26 @@ pub unsafe extern "C" fn AcceptEx(
         } else {
             16 + 16
         };
-        if remote_len < need || local_len < need {
+        // Windows: no room at all for the remote address fails at once; a local length
+        // of 0 asks for no local address; any other length below the address size + 16
+        // pends and completes with STATUS_BUFFER_TOO_SMALL, the connection left queued.
+        if remote_len == 0 {
             return fail(err(WsaError::WSAEFAULT));
         }
+        let too_small = remote_len < need || (local_len != 0 && local_len < need);
         // SAFETY: the contract: `ov` valid until completion.
         let p = unsafe { prepare(&l, ov, Mode::Event) }?;
         let base = out as usize + recv_len as usize;
         let (ll, rl) = (local_len as usize, remote_len as usize);
-        let op = Accept::new(&l.sock, &a.sock).on_addresses(move |local, remote| {
+        let mut op = Accept::new(&l.sock, &a.sock).on_addresses(move |local, remote| {
             // SAFETY: inside the AcceptEx output buffer, valid until completion (the contract).
             unsafe { write_block(base, ll, local) };
             // SAFETY: inside the AcceptEx output buffer, valid until completion (the contract).
             unsafe { write_block(base + ll, rl, remote) };
         });
+        if too_small {
+            op = op.too_small_for_addresses();
+        }
         let res = if recv_len > 0 {
             // SAFETY: the contract: `recv_len` writable bytes until completion.
             let buf = unsafe { RawBuf::new(out, recv_len as usize) };

@@ -169,6 +169,15 @@ impl SocketState {
     /// Runs `f` with the read queue locked, if the socket is open: how AcceptEx installs
     /// an accepted connection without racing the acceptor's close.
     pub(crate) fn with_open_read_queue<R>(&self, f: impl FnOnce(RawFd) -> R) -> Option<R> {
+    /// Whether the read queue holds operation `id` with no cancel or close requested:
+    /// how a new AcceptEx tells an acceptor still in use from one whose accept was
+    /// cancelled (Windows frees it at the cancel; here the kernel may answer later).
+    pub(crate) fn holds_live_op(&self, id: u64) -> bool {
+        self.read_q.lock().ops.iter().any(|o| {
+            o.core().id == id && o.core().cancelled.load(Ordering::Acquire) == cancel::NONE
+        })
+    }
+
         let q = self.read_q.lock();
         if q.closed { None } else { Some(f(self.fd())) }
     }
@@ -638,6 +647,44 @@ impl Engine {
         let _scope = op::DeferScope::enter();
         let mut count = 0;
         for kind in [QueueKind::Read, QueueKind::Write, QueueKind::Poll] {
+        self.cancel_inner(sock, filter, None)
+    }
+
+    /// As [`Engine::cancel`], then waits (a bounded time) until the cancelled operations
+    /// that the kernel still held have finished: Windows completes a cancelled request
+    /// before `CancelIo`/`CancelIoEx` return, so its record, and an AcceptEx's acceptor,
+    /// can be used again at once. (Called from a completion callback on the thread that
+    /// reaps, the wait ends at its bound: nobody else reaps meanwhile.)
+    pub(crate) fn cancel_settled(
+        &self,
+        sock: &SocketState,
+        filter: &dyn Fn(&op::OpCore) -> bool,
+    ) -> usize {
+        const SETTLE: std::time::Duration = std::time::Duration::from_millis(200);
+        let mut in_kernel = Vec::new();
+        let n = self.cancel_inner(sock, filter, Some(&mut in_kernel));
+        let deadline = Instant::now() + SETTLE;
+        for op in in_kernel {
+            while !op.is_done() {
+                let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                    return n;
+                };
+                // Short slices: the record may be reused (its signal reset) as soon as
+                // the operation finishes.
+                op.core()
+                    .ov
+                    .wait_done(left.min(std::time::Duration::from_millis(10)));
+            }
+        }
+        n
+    }
+
+    fn cancel_inner(
+        &self,
+        sock: &SocketState,
+        filter: &dyn Fn(&op::OpCore) -> bool,
+        mut in_kernel: Option<&mut Vec<Arc<dyn OpDyn>>>,
+    ) -> usize {
             let mut q = sock.queue(kind).lock();
             let mut i = 0;
             while i < q.ops.len() {
@@ -662,6 +709,9 @@ impl Engine {
             }
             if !q.armed && !q.closed && !q.ops.is_empty() {
                 self.advance(&mut q, sock);
+                    if let Some(v) = in_kernel.as_deref_mut() {
+                        v.push(Arc::clone(&op));
+                    }
             }
         }
         for op in self.away_ops(sock) {
@@ -675,6 +725,9 @@ impl Engine {
 
     /// The operations posted on `sock` that wait in another socket's queue now.
     ///
+                if let Some(v) = in_kernel.as_deref_mut() {
+                    v.push(Arc::clone(&op));
+                }
     /// (Only an AcceptEx waiting for its first data moves; see [`abandon_moved`].)
     fn away_ops(&self, sock: &SocketState) -> Vec<Arc<dyn OpDyn>> {
         let mut away = sock.away.lock();

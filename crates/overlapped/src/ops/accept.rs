@@ -37,6 +37,7 @@ pub struct Accept<B = Vec<u8>> {
     acceptor: Arc<SocketState>,
     buf: Option<B>,
     hook: Option<AddressHook>,
+    too_small: bool,
 }
 
 impl<B> std::fmt::Debug for Accept<B> {
@@ -70,6 +71,7 @@ impl Accept<Vec<u8>> {
             acceptor: Arc::clone(&acceptor.state),
             buf: None,
             hook: None,
+            too_small: false,
         }
     }
 }
@@ -83,6 +85,7 @@ impl<B: IoBufMut> Accept<B> {
             acceptor: self.acceptor,
             buf: Some(buf),
             hook: self.hook,
+            too_small: self.too_small,
         }
     }
 
@@ -95,6 +98,15 @@ impl<B: IoBufMut> Accept<B> {
         hook: impl FnOnce(Option<SocketAddr>, Option<SocketAddr>) + std::marker::Send + 'static,
     ) -> Self {
         self.hook = Some(Box::new(hook));
+        self
+    }
+
+    /// The caller's room for the addresses is too small (`AcceptEx` with a local or
+    /// remote address length below the address size + 16): the operation still pends,
+    /// and completes with `STATUS_BUFFER_TOO_SMALL` when a connection is waiting,
+    /// **leaving that connection queued** for the next accept, as Windows does.
+    pub fn too_small_for_addresses(mut self) -> Self {
+        self.too_small = true;
         self
     }
 
@@ -119,9 +131,27 @@ impl<B: IoBufMut> Accept<B> {
         {
             return Err(WsaError::WSAEINVAL);
         }
+        // The acceptor of an accept that was cancelled (or is being closed) is free
+        // again at once, as on Windows, even while the kernel has yet to answer the
+        // cancel; that accept clears the link only while it is still its own. (The queue
+        // locks are taken with the link unlocked: finishing an accept locks the link
+        // under its queue's lock.)
+        let previous = acceptor.accept_link.lock().clone();
+        let mut took_over = false;
+        if let Some((old_listener, id)) = &previous {
+            if *id == 0 || old_listener.holds_live_op(*id) || acceptor.holds_live_op(*id) {
+                return Err(WsaError::WSAEINVAL);
+            }
+            took_over = true;
+        }
         {
             let mut link = acceptor.accept_link.lock();
-            if link.is_some() {
+            let same = match (&*link, &previous) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(&a.0, &b.0) && a.1 == b.1,
+                _ => false,
+            };
+            if !same {
                 return Err(WsaError::WSAEINVAL);
             }
             *link = Some((Arc::clone(&listener), 0));
@@ -142,6 +172,9 @@ impl<B: IoBufMut> Accept<B> {
             addr: net::RawAddr::zeroed(),
             receiving: false,
             hook: self.hook,
+            too_small: self.too_small,
+            id: 0,
+            took_over,
         };
         Ok((listener, desc))
     }
@@ -157,6 +190,14 @@ pub(crate) struct AcceptDesc<B> {
     /// Accepted; now waiting for the first data on the acceptor.
     receiving: bool,
     hook: Option<AddressHook>,
+    /// Complete with `STATUS_BUFFER_TOO_SMALL` on the first pending connection,
+    /// without accepting it.
+    too_small: bool,
+    /// The record's id (the acceptor's link names it).
+    id: u64,
+    /// Took the acceptor over from a cancelled accept, which may still have succeeded
+    /// (its result raced the cancel): checked before accepting.
+    took_over: bool,
 }
 
 // SAFETY: iovecs point at the user's buffer (`B: Send`) and are only used by the record.
@@ -166,7 +207,17 @@ impl<B> Drop for AcceptDesc<B> {
     /// Frees the acceptor for another accept, also when the post failed at once (the
     /// description is then dropped without [`OpDesc::into_output`]).
     fn drop(&mut self) {
-        *self.acceptor.accept_link.lock() = None;
+        self.unlink();
+    }
+}
+
+impl<B> AcceptDesc<B> {
+    /// Frees the acceptor, unless a later accept has taken it over.
+    fn unlink(&self) {
+        let mut link = self.acceptor.accept_link.lock();
+        if link.as_ref().is_some_and(|l| l.1 == self.id) {
+            *link = None;
+        }
     }
 }
 
@@ -223,6 +274,16 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
             let r = net::recvmsg(sock.fd(), msg, libc::MSG_DONTWAIT);
             return Self::received(r.map_err(|e| net::errno_of(&e)));
         }
+        if self.too_small {
+            return match net::poll_one(sock.fd(), libc::POLLIN, 0) {
+                Ok(0) => Step::WouldBlock,
+                Ok(_) => Step::Done(Outcome::err(NtStatus::BUFFER_TOO_SMALL)),
+                Err(e) => Step::Done(Outcome::errno(net::errno_of(&e))),
+            };
+        }
+        if self.took_over && net::peer_addr(self.acceptor.fd()).is_ok() {
+            return Step::Done(Outcome::errno(libc::EINVAL));
+        }
         match net::accept(sock.fd()) {
             Ok((newfd, _)) => self.accepted(newfd),
             Err(e) => match net::errno_of(&e) {
@@ -243,6 +304,12 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
                 poll_first: true,
             };
         }
+        if self.too_small {
+            return SysOp::Poll {
+                fd: sock.fd(),
+                events: libc::POLLIN.cast_unsigned().into(),
+            };
+        }
         self.addr = net::RawAddr::zeroed();
         SysOp::Accept {
             fd: sock.fd(),
@@ -261,6 +328,13 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
             };
             return Self::received(r);
         }
+        if self.too_small {
+            return match res {
+                e if e < 0 => Step::Done(Outcome::errno(-e)),
+                // A connection is waiting (or the listener failed): left queued.
+                _ => Step::Done(Outcome::err(NtStatus::BUFFER_TOO_SMALL)),
+            };
+        }
         match res {
             fd if fd >= 0 => self.accepted(fd),
             e if -e == libc::EAGAIN => Step::WouldBlock,
@@ -270,13 +344,14 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
     }
 
     fn on_record(&mut self, id: u64) {
+        self.id = id;
         if let Some(link) = self.acceptor.accept_link.lock().as_mut() {
             link.1 = id;
         }
     }
 
     fn into_output(mut self, outcome: &Outcome) -> Accepted<B> {
-        *self.acceptor.accept_link.lock() = None;
+        self.unlink();
         let fd = self.acceptor.fd();
         let (local, remote) = if outcome.status.is_success() && fd >= 0 {
             (

@@ -576,7 +576,7 @@ impl Socket {
     /// notification, unless it completed first. Returns how many were pending.
     pub fn cancel_all(&self) -> usize {
         match engine::get() {
-            Ok(e) => e.cancel(&self.state, &|_| true),
+            Ok(e) => e.cancel_settled(&self.state, &|_| true),
             Err(_) => 0,
         }
     }
@@ -585,7 +585,7 @@ impl Socket {
     /// is none (`ERROR_NOT_FOUND`).
     pub fn cancel(&self, ov: &Overlapped) -> bool {
         match engine::get() {
-            Ok(e) => e.cancel(&self.state, &|c| Arc::ptr_eq(&c.ov, &ov.state)) > 0,
+            Ok(e) => e.cancel_settled(&self.state, &|c| Arc::ptr_eq(&c.ov, &ov.state)) > 0,
             Err(_) => false,
         }
     }
@@ -595,7 +595,7 @@ impl Socket {
     pub fn cancel_from_this_thread(&self) -> usize {
         let me = std::thread::current().id();
         match engine::get() {
-            Ok(e) => e.cancel(&self.state, &|c| c.issuer == me),
+            Ok(e) => e.cancel_settled(&self.state, &|c| c.issuer == me),
             Err(_) => 0,
         }
     }
