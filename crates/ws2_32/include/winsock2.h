@@ -308,6 +308,14 @@ typedef struct pollfd {
 #define IPPROTO_NONE 59
 #define IPPROTO_DSTOPTS 60
 #define IPPROTO_RAW 255
+/* ICMP message types (ws2ipdef.h's ICMP4_TYPE / ICMP6_TYPE). */
+#define ICMP4_ECHO_REPLY 0
+#define ICMP4_DST_UNREACH 3
+#define ICMP4_ECHO_REQUEST 8
+#define ICMP4_TIME_EXCEEDED 11
+#define ICMP6_DST_UNREACH 1
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY 129
 #define SO_USELOOPBACK 0x0040
 #define SO_BSP_STATE 0x1009
 #define SO_GROUP_ID 0x2001

@@ -53,6 +53,7 @@ pub mod sockopt;
 pub mod startup;
 pub mod threads;
 pub mod types;
+pub mod vmem;
 
 mod addr;
 mod handles;

@@ -211,3 +211,11 @@ fn process_apis() {
 fn socket_options() {
     common::run_c_test("sockopt");
 }
+
+/// `VirtualAlloc`/`VirtualProtect`/`VirtualQuery`/`VirtualFree`: pages reserved and
+/// committed, protections with their old values, a send from an inaccessible page is
+/// `WSAEFAULT`, release by base only.
+#[test]
+fn virtual_memory() {
+    common::run_c_test("vmem");
+}

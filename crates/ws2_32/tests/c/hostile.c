@@ -241,6 +241,22 @@ static void kernel32_objects(void) {
     SURVIVES(WakeConditionVariable(&cv)); /* nobody sleeps: nothing happens */
     SURVIVES(WakeAllConditionVariable(&cv));
 
+    /* Page-granular memory. */
+    FAILS(VirtualAlloc(NULL, 0, MEM_COMMIT, PAGE_READWRITE), NULL, IP);
+    FAILS(VirtualAlloc(NULL, 4096, 0, PAGE_READWRITE), NULL, IP);
+    FAILS(VirtualAlloc(NULL, 4096, MEM_COMMIT | MEM_WRITE_WATCH, PAGE_READWRITE), NULL, IP);
+    FAILS(VirtualAlloc(NULL, 4096, MEM_COMMIT, PAGE_READWRITE | PAGE_GUARD), NULL, IP);
+    FAILS(VirtualAlloc(NULL, (SIZE_T)-1, MEM_COMMIT, PAGE_READWRITE), NULL, IP);
+    FAILS(VirtualAlloc(raw, 4096, MEM_COMMIT, PAGE_READWRITE), NULL, 487); /* not ours */
+    DWORD vold = 0;
+    FAILS(VirtualProtect(raw, 4096, PAGE_READONLY, &vold), FALSE, 487);
+    FAILS(VirtualProtect(NULL, 4096, 0x12345, &vold), FALSE, IP);
+    FAILS(VirtualFree(raw, 0, MEM_RELEASE), FALSE, 487);
+    FAILS(VirtualFree(NULL, 0, MEM_FREE), FALSE, IP);
+    MEMORY_BASIC_INFORMATION vmi;
+    FAILS(VirtualQuery(raw, &vmi, 3), 0, 24);
+    FAILS(VirtualQuery(raw, (MEMORY_BASIC_INFORMATION *)1, sizeof(vmi)), 0, ERROR_NOACCESS);
+
     /* Memory. */
     HANDLE heap = GetProcessHeap();
     RETURNS(heap != NULL, 1);
