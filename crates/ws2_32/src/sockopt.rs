@@ -29,31 +29,31 @@ use crate::types::{SOCKET, SOCKET_ERROR, c};
 
 /// Windows option names not in `types::c`.
 mod w {
-    pub const IPPROTO_ICMP: i32 = 1;
-    pub const IPPROTO_ICMPV6: i32 = 58;
-    pub const IPPROTO_RAW: i32 = 255;
-    pub const SO_OPENTYPE: i32 = 0x7008;
-    pub const SO_MAX_MSG_SIZE: i32 = 0x2003;
-    pub const SO_PROTOCOL_INFOA: i32 = 0x2004;
-    pub const SO_PROTOCOL_INFOW: i32 = 0x2005;
-    pub const TCP_KEEPALIVE: i32 = 3;
-    pub const TCP_KEEPCNT: i32 = 16;
-    pub const TCP_KEEPINTVL: i32 = 17;
-    pub const IP_HDRINCL: i32 = 2;
-    pub const IP_TOS: i32 = 3;
-    pub const IP_MULTICAST_TTL: i32 = 10;
-    pub const IP_MULTICAST_LOOP: i32 = 11;
-    pub const IP_DONTFRAGMENT: i32 = 14;
-    pub const IP_PKTINFO: i32 = 19;
-    pub const IP_RECVTTL: i32 = 21;
-    pub const IP_RECVTOS: i32 = 40;
-    pub const IPV6_UNICAST_HOPS: i32 = 4;
-    pub const IPV6_MULTICAST_HOPS: i32 = 10;
-    pub const IPV6_MULTICAST_LOOP: i32 = 11;
-    pub const IPV6_DONTFRAG: i32 = 14;
-    pub const IPV6_PKTINFO: i32 = 19;
-    pub const IPV6_HOPLIMIT: i32 = 21;
-    pub const IPV6_RECVTCLASS: i32 = 40;
+    pub(super) const IPPROTO_ICMP: i32 = 1;
+    pub(super) const IPPROTO_ICMPV6: i32 = 58;
+    pub(super) const IPPROTO_RAW: i32 = 255;
+    pub(super) const SO_OPENTYPE: i32 = 0x7008;
+    pub(super) const SO_MAX_MSG_SIZE: i32 = 0x2003;
+    pub(super) const SO_PROTOCOL_INFOA: i32 = 0x2004;
+    pub(super) const SO_PROTOCOL_INFOW: i32 = 0x2005;
+    pub(super) const TCP_KEEPALIVE: i32 = 3;
+    pub(super) const TCP_KEEPCNT: i32 = 16;
+    pub(super) const TCP_KEEPINTVL: i32 = 17;
+    pub(super) const IP_HDRINCL: i32 = 2;
+    pub(super) const IP_TOS: i32 = 3;
+    pub(super) const IP_MULTICAST_TTL: i32 = 10;
+    pub(super) const IP_MULTICAST_LOOP: i32 = 11;
+    pub(super) const IP_DONTFRAGMENT: i32 = 14;
+    pub(super) const IP_PKTINFO: i32 = 19;
+    pub(super) const IP_RECVTTL: i32 = 21;
+    pub(super) const IP_RECVTOS: i32 = 40;
+    pub(super) const IPV6_UNICAST_HOPS: i32 = 4;
+    pub(super) const IPV6_MULTICAST_HOPS: i32 = 10;
+    pub(super) const IPV6_MULTICAST_LOOP: i32 = 11;
+    pub(super) const IPV6_DONTFRAG: i32 = 14;
+    pub(super) const IPV6_PKTINFO: i32 = 19;
+    pub(super) const IPV6_HOPLIMIT: i32 = 21;
+    pub(super) const IPV6_RECVTCLASS: i32 = 40;
 }
 
 fn err(e: WsaError) -> u32 {
@@ -112,7 +112,7 @@ fn update(s: SOCKET, e: &Arc<SockEntry>, f: impl FnOnce(&mut Extra)) {
         *slot = (Arc::downgrade(e), Extra::default());
     }
     f(&mut slot.1);
-    if m.len() % 64 == 0 {
+    if m.len().is_multiple_of(64) {
         m.retain(|_, (w, _)| w.strong_count() > 0);
     }
 }
@@ -352,7 +352,7 @@ pub unsafe extern "C" fn setsockopt(
         started()?;
         if level == c::SOL_SOCKET && name == w::SO_OPENTYPE {
             // A per-thread setting: any handle will do, as on Windows.
-            if len >= 0 && len < 4 || !handles::readable(val, 4) {
+            if (0..4).contains(&len) || !handles::readable(val, 4) {
                 return Err(fault());
             }
             // SAFETY: 4 readable bytes (checked above).
@@ -388,8 +388,10 @@ pub unsafe extern "C" fn setsockopt(
         }
         let mut b = [0u8; 4];
         for (i, d) in b.iter_mut().enumerate().take(n) {
-            // SAFETY: `n` bytes at `val` are readable (checked above), `i < n`.
-            *d = unsafe { val.add(i).read() };
+            // SAFETY: `i < n`, within the `n` readable bytes at `val` (checked above).
+            let at = unsafe { val.add(i) };
+            // SAFETY: as above.
+            *d = unsafe { at.read() };
         }
         let raw = u32::from_le_bytes(b);
         if !o.boolean && raw > o.max {
@@ -485,7 +487,9 @@ pub unsafe extern "C" fn setsockopt(
 unsafe fn put(val: *mut u8, len: *mut i32, bytes: &[u8], reported: i32) {
     for (i, b) in bytes.iter().enumerate() {
         // SAFETY: the caller's contract, `i < bytes.len()`.
-        unsafe { val.add(i).write(*b) };
+        let at = unsafe { val.add(i) };
+        // SAFETY: as above.
+        unsafe { at.write(*b) };
     }
     // SAFETY: the caller's contract.
     unsafe { len.write_unaligned(reported) };
@@ -545,7 +549,9 @@ unsafe fn protocol_info(
         .ok_or(err(WsaError::WSAENOPROTOOPT))?;
     for (i, b) in entry.iter().enumerate() {
         // SAFETY: `need` writable bytes at `val` (checked above), `i < need`.
-        unsafe { val.add(i).write(*b) };
+        let at = unsafe { val.add(i) };
+        // SAFETY: as above.
+        unsafe { at.write(*b) };
     }
     Ok(0)
 }
@@ -580,7 +586,7 @@ pub unsafe extern "C" fn getsockopt(
             handles::check_out(len)?;
             // SAFETY: checked writable above.
             let room = unsafe { len.read_unaligned() };
-            if room >= 0 && room < 4 || !handles::writable(val, 4) {
+            if (0..4).contains(&room) || !handles::writable(val, 4) {
                 return Err(fault());
             }
             let v = open_type().to_le_bytes();
@@ -648,11 +654,15 @@ pub unsafe extern "C" fn getsockopt(
             }
             (c::SOL_SOCKET, c::SO_SNDBUF) => match ex().sndbuf {
                 Some(v) => v,
-                None => (sock.send_buffer_size().map_err(err)? / 2) as u32,
+                None => {
+                    u32::try_from(sock.send_buffer_size().map_err(err)? / 2).unwrap_or(u32::MAX)
+                }
             },
             (c::SOL_SOCKET, c::SO_RCVBUF) => match ex().rcvbuf {
                 Some(v) => v,
-                None => (sock.recv_buffer_size().map_err(err)? / 2) as u32,
+                None => {
+                    u32::try_from(sock.recv_buffer_size().map_err(err)? / 2).unwrap_or(u32::MAX)
+                }
             },
             (c::SOL_SOCKET, c::SO_RCVTIMEO) => sock
                 .read_timeout()

@@ -1100,8 +1100,12 @@ int main(void) {
             len = bl;
             FAILS(WSARecvFrom(u, &wb, 1, &n, &flags, (SOCKADDR *)buf, &len, &ov, NULL), SOCKET_ERROR, EF);
             if (bl <= 0) {
-                FAILS(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, buf, bl), SOCKET_ERROR, EF);
-                FAILS(setsockopt(s, SOL_SOCKET, SO_LINGER, buf, bl), SOCKET_ERROR, EF);
+                /* Windows: a negative length is WSAENOBUFS for a BOOLEAN option, and reads
+                 * as a large unsigned one for SO_LINGER (Wine's test_set_getsockopt). */
+                FAILS(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, buf, bl), SOCKET_ERROR,
+                      bl < 0 ? WSAENOBUFS : EF);
+                if (bl == 0)
+                    FAILS(setsockopt(s, SOL_SOCKET, SO_LINGER, buf, bl), SOCKET_ERROR, EF);
                 len = bl;
                 FAILS(getsockopt(s, SOL_SOCKET, SO_RCVBUF, buf, &len), SOCKET_ERROR, EF);
                 len = bl;
