@@ -219,3 +219,11 @@ fn socket_options() {
 fn virtual_memory() {
     common::run_c_test("vmem");
 }
+
+/// AcceptEx's address lengths as Windows (remote 0: WSAEFAULT; local 0: no local address;
+/// too small: pends, completes with STATUS_BUFFER_TOO_SMALL, connection left queued) and
+/// CancelIo freeing the record and the acceptor at once (Wine's test_AcceptEx).
+#[test]
+fn acceptex_address_lengths() {
+    common::run_c_test("acceptex_lengths");
+}
