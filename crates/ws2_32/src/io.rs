@@ -1577,7 +1577,9 @@ pub unsafe extern "C" fn WSAIoctl(
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
-        if !ov.is_null() && returned.is_null() {
+        // A NULL size is WSAEFAULT, overlapped or not (Wine's tests: FIONREAD, SIOCATMARK,
+        // SIO_KEEPALIVE_VALS, SIO_ADDRESS_LIST_QUERY, SIO_GET_INTERFACE_LIST).
+        if returned.is_null() {
             return Err(err(WsaError::WSAEFAULT));
         }
         handles::check_opt_out(returned)?;
@@ -1619,14 +1621,41 @@ pub unsafe extern "C" fn WSAIoctl(
             c::FIONBIO => Ioctl::FionBio(in_u32()? != 0),
             c::FIONREAD => Ioctl::FionRead,
             c::SIOCATMARK => {
-                write_out(&1u32.to_ne_bytes())?;
+                write_out(&crate::ioctls::at_mark(&e).to_ne_bytes())?;
                 Ioctl::Done
             }
+            // SAFETY (these arms): `returned` is non-null and writable, `ov` null or
+            // writable (both checked above).
+            crate::ioctls::SIO_ADDRESS_LIST_QUERY => unsafe {
+                crate::ioctls::address_list_query(&e, output, out_len, returned)?
+            },
+            crate::ioctls::SIO_GET_INTERFACE_LIST => unsafe {
+                crate::ioctls::interface_list(output, out_len, returned, ov)?
+            },
+            crate::ioctls::SIO_ROUTING_INTERFACE_QUERY => unsafe {
+                crate::ioctls::routing_interface_query(input, in_len, output, out_len, returned)?
+            },
+            crate::ioctls::SIO_IDEAL_SEND_BACKLOG_QUERY => unsafe {
+                crate::ioctls::ideal_send_backlog(&e, output, out_len, returned)?
+            },
+            c::SIO_BASE_HANDLE
+            | crate::ioctls::SIO_BSP_HANDLE
+            | crate::ioctls::SIO_BSP_HANDLE_SELECT
+            | crate::ioctls::SIO_BSP_HANDLE_POLL => unsafe {
+                crate::ioctls::base_handle(code, s, output, out_len, returned, ov)?
+            },
+            crate::ioctls::SIO_ENABLE_CIRCULAR_QUEUEING => {
+                // SAFETY: a null or valid count pointer (the contract).
+                unsafe { write_count(returned, 0) };
+                Ioctl::Done
+            }
+            crate::ioctls::SIO_ADDRESS_LIST_CHANGE => Ioctl::AddressListChange,
             c::SIO_KEEPALIVE_VALS => {
                 if (in_len as usize) < size_of::<tcp_keepalive>()
                     || !handles::readable(input, size_of::<tcp_keepalive>())
                 {
-                    return Err(err(WsaError::WSAEFAULT));
+                    // SAFETY: `returned` non-null and writable, `ov` null or writable.
+                    return Err(unsafe { crate::ioctls::keepalive_bad_input(returned, ov) });
                 }
                 // SAFETY: a readable tcp_keepalive (checked; the contract).
                 let k = unsafe { input.cast::<tcp_keepalive>().read_unaligned() };
@@ -1677,7 +1706,10 @@ pub unsafe extern "C" fn WSAIoctl(
         match res {
             Ok(Status::Immediate(_)) => {
                 p.keep(true);
-                if !matches!(request, Ioctl::Done) {
+                // SIO_KEEPALIVE_VALS leaves the size alone unless a routine is given
+                // (Wine's test_keepalive_vals).
+                let keep_size = matches!(request, Ioctl::KeepAlive { .. }) && routine.is_none();
+                if !matches!(request, Ioctl::Done) && !keep_size {
                     // SAFETY: a null or valid count pointer (the contract).
                     unsafe { write_count(returned, 0) };
                 }

@@ -41,6 +41,7 @@ pub mod console;
 pub mod events;
 pub mod io;
 pub mod iocp;
+mod ioctls;
 pub mod locks;
 pub mod memory;
 pub mod messages;

@@ -59,11 +59,12 @@ use wait::Waiter;
 /// The per-socket state the engine keeps: descriptor, queues and Winsock-level flags.
 pub(crate) struct SocketState {
     pub(crate) id: u64,
-    /// The descriptor; -1 once closed. Changed only under all three queue locks.
+    /// The descriptor; -1 once closed. Changed only under all four queue locks.
     fd: AtomicI32,
     read_q: Mutex<OpQueue>,
     write_q: Mutex<OpQueue>,
     poll_q: Mutex<OpQueue>,
+    park_q: Mutex<OpQueue>,
     pub(crate) family: i32,
     pub(crate) ty: i32,
     /// `FIONBIO`: applies to the synchronous calls only.
@@ -132,6 +133,7 @@ impl SocketState {
             read_q: Mutex::default(),
             write_q: Mutex::default(),
             poll_q: Mutex::default(),
+            park_q: Mutex::default(),
             family,
             ty,
             nonblocking: AtomicBool::new(false),
@@ -162,6 +164,7 @@ impl SocketState {
         match kind {
             QueueKind::Write => &self.write_q,
             QueueKind::Poll => &self.poll_q,
+            QueueKind::Park => &self.park_q,
             QueueKind::Read | QueueKind::Direct => &self.read_q,
         }
     }
@@ -464,6 +467,11 @@ impl Engine {
         let Some(head) = q.ops.front().cloned() else {
             return Ok(());
         };
+        // Parked operations wait in their queue, unarmed, until cancelled or closed:
+        // their cancel is then synchronous, as Windows' is for these requests.
+        if head.queue() == QueueKind::Park {
+            return Ok(());
+        }
         let sysop = head.arm(sock);
         let user_data = self.inflight.lock().insert(Arc::clone(&head));
         head.core().user_data.store(user_data, Ordering::Release);
@@ -646,7 +654,12 @@ impl Engine {
     pub(crate) fn cancel(&self, sock: &SocketState, filter: &dyn Fn(&op::OpCore) -> bool) -> usize {
         let _scope = op::DeferScope::enter();
         let mut count = 0;
-        for kind in [QueueKind::Read, QueueKind::Write, QueueKind::Poll] {
+        for kind in [
+            QueueKind::Read,
+            QueueKind::Write,
+            QueueKind::Poll,
+            QueueKind::Park,
+        ] {
         self.cancel_inner(sock, filter, None)
     }
 
@@ -775,7 +788,8 @@ impl Engine {
         let mut rq = sock.read_q.lock();
         let mut wq = sock.write_q.lock();
         let mut pq = sock.poll_q.lock();
-        for q in [&mut *rq, &mut *wq, &mut *pq] {
+        let mut kq = sock.park_q.lock();
+        for q in [&mut *rq, &mut *wq, &mut *pq, &mut *kq] {
             q.closed = true;
             let armed = q.armed;
             let mut keep = None;
@@ -797,6 +811,7 @@ impl Engine {
         } else {
             sock.fd()
         };
+        drop(kq);
         drop(pq);
         drop(wq);
         drop(rq);

@@ -32,6 +32,9 @@ pub(crate) enum QueueKind {
     Write,
     /// Readiness waits: a queue of their own, so they never hold up receives.
     Poll,
+    /// Waits for something outside the socket (an address-list change): a queue of
+    /// their own, so they never hold up the socket's own operations.
+    Park,
     /// Completes in user space at once (ioctls): no queue.
     Direct,
 }

@@ -34,6 +34,21 @@ pub enum Ioctl {
     /// Any other control code: fails with `WSAEOPNOTSUPP` (posted with an overlapped
     /// record, it pends and then completes with that error, as on Windows).
     Unsupported(u32),
+    /// A request the caller has already carried out whose overlapped form Windows
+    /// reports as pending and then completes with this status and byte count
+    /// (`SIO_GET_INTERFACE_LIST`). Run synchronously: the status as an error, if any.
+    Later {
+        /// The completion status.
+        status: NtStatus,
+        /// The completion's byte count.
+        bytes: usize,
+    },
+    /// `SIO_ADDRESS_LIST_CHANGE`. Posted, it pends until it is cancelled or the socket
+    /// closed (a change of the host's addresses is not reported to posted requests).
+    /// Run synchronously: `WSAEWOULDBLOCK` on a non-blocking socket, else it blocks
+    /// until the host's address list changes (a netlink notification of an added or
+    /// removed address) or the socket is closed.
+    AddressListChange,
 }
 
 /// What an [`Ioctl`] returns.
@@ -122,7 +137,73 @@ fn run(sock: &SocketState, ioctl: Ioctl) -> Result<IoctlOutput, NtStatus> {
         }
         Ioctl::Done => Ok(IoctlOutput::None),
         Ioctl::Unsupported(_) => Err(NtStatus::NOT_SUPPORTED),
+        Ioctl::Later { status, .. } if status.is_success() => Ok(IoctlOutput::None),
+        Ioctl::Later { status, .. } => Err(status),
+        Ioctl::AddressListChange => {
+            if sock.nonblocking.load(Ordering::Acquire) {
+                return Err(NtStatus::from_errno(libc::EAGAIN));
+            }
+            let watch = address_watch().map_err(errno)?;
+            // Blocks until a change, waking each second to see whether the socket was
+            // closed meanwhile (Windows, too, blocks until a change).
+            loop {
+                let mut pfd = libc::pollfd {
+                    fd: std::os::fd::AsRawFd::as_raw_fd(&watch),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd for the duration of the call.
+                let n = unsafe { libc::poll(&raw mut pfd, 1, 1000) };
+                if n > 0 {
+                    return Ok(IoctlOutput::None);
+                }
+                if sock.fd() < 0 {
+                    return Err(NtStatus::CANCELLED);
+                }
+            }
+        }
     }
+}
+
+/// A descriptor that becomes readable when an address is added to or removed from an
+/// interface: a netlink route socket subscribed to the address groups, or, where
+/// netlink is unavailable (some sandboxes), an eventfd that never does.
+fn address_watch() -> std::io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain socket(2) call; the result is checked before use.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            libc::NETLINK_ROUTE,
+        )
+    };
+    if fd >= 0 {
+        // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+        let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        // SAFETY: an all-zero sockaddr_nl is valid.
+        let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        sa.nl_groups = (libc::RTMGRP_IPV4_IFADDR | libc::RTMGRP_IPV6_IFADDR) as u32;
+        // SAFETY: `sa` is a valid sockaddr_nl of the stated size.
+        let r = unsafe {
+            libc::bind(
+                fd,
+                (&raw const sa).cast(),
+                size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            return Ok(owned);
+        }
+    }
+    // SAFETY: plain eventfd(2) call; the result is checked before use.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a fresh descriptor that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
 }
 
 pub(crate) struct IoctlDesc {
@@ -134,10 +215,26 @@ impl OpDesc for IoctlDesc {
     type Output = Option<IoctlOutput>;
 
     fn queue(&self) -> QueueKind {
-        QueueKind::Direct
+        match self.ioctl {
+            Ioctl::AddressListChange => QueueKind::Park,
+            _ => QueueKind::Direct,
+        }
     }
 
     fn attempt(&mut self, sock: &SocketState) -> Step {
+        match self.ioctl {
+            Ioctl::Later { status, bytes } => {
+                let o = if status.is_success() {
+                    Outcome::ok(bytes)
+                } else {
+                    Outcome::err(status)
+                };
+                return Step::DoneLater(o);
+            }
+            // Parked (never armed) until cancelled or closed.
+            Ioctl::AddressListChange => return Step::WouldBlock,
+            _ => {}
+        }
         match run(sock, self.ioctl) {
             Ok(out) => {
                 self.output = Some(out);
