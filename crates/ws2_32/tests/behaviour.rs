@@ -227,3 +227,11 @@ fn virtual_memory() {
 fn acceptex_address_lengths() {
     common::run_c_test("acceptex_lengths");
 }
+
+/// WSAIoctl's host and socket queries as Windows (Wine's ioctl tests): address list and
+/// interface list size rules and overlapped forms, routing interface, send backlog, base
+/// handle, address-list change parked until closesocket, SIOCATMARK with urgent data.
+#[test]
+fn ioctl_queries() {
+    common::run_c_test("ioctls");
+}
