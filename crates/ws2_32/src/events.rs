@@ -509,9 +509,16 @@ fn on_ready(entry: &Arc<SockEntry>, generation: u64, ready: Option<Readiness>) {
 fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32 {
     let mut events = 0;
     let connected = entry.sock.peer_addr().is_ok();
-    let listening = entry.sock.is_stream()
-        && !connected
-        && entry.sock.local_addr().is_ok_and(|a| a.port() != 0);
+    // Asked of the socket: a stream socket whose connection has ended (both sides shut
+    // down) is no longer connected, and must not pass for a listener (its FD_CLOSE
+    // would become FD_ACCEPT).
+    let listening = entry.sock.is_stream() && !connected && {
+        let mut v = [0u8; 4];
+        entry
+            .sock
+            .option_bytes(libc::SOL_SOCKET, libc::SO_ACCEPTCONN, &mut v)
+            .is_ok_and(|_| i32::from_ne_bytes(v) != 0)
+    };
     if r.read || r.hangup || r.error {
         if listening && r.read {
             events |= c::FD_ACCEPT;
@@ -656,13 +663,20 @@ pub unsafe extern "C" fn WSAEnumNetworkEvents(
 /// Re-enables `FD_READ`/`FD_ACCEPT` after the application read or accepted (called by
 /// `recv`, `recvfrom`, `WSARecv`, `WSARecvFrom` and `accept` once they return): if data
 /// or connections remain, the event is signalled again.
+///
+/// As on Windows, the call also withdraws an `FD_READ`/`FD_ACCEPT` recorded and not yet
+/// reported: it described data or connections the call may just have taken, and is
+/// recorded anew if some remain. Otherwise a program that reads until `WSAEWOULDBLOCK`
+/// would see `FD_READ` for data it already read, and its first `recv` would fail
+/// (Wine's event_client: "First read must succeed").
 pub(crate) fn read_called(entry: &Arc<SockEntry>) {
     let rearm = match lock_select(entry).as_mut() {
-        Some(sel) if !sel.read_enabled => {
-            sel.read_enabled = true;
-            true
+        Some(sel) => {
+            // (A recorded FD_READ/FD_ACCEPT implies `read_enabled` is false.)
+            sel.pending &= !(c::FD_READ | c::FD_ACCEPT);
+            !std::mem::replace(&mut sel.read_enabled, true)
         }
-        _ => false,
+        None => false,
     };
     if rearm {
         arm(entry);

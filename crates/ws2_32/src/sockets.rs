@@ -67,7 +67,9 @@ fn create(af: i32, ty: i32, protocol: i32, overlapped: bool) -> Result<SOCKET, u
 /// Always safe to call.
 #[unsafe(export_name = "ws2_socket")]
 pub unsafe extern "C" fn socket(af: i32, ty: i32, protocol: i32) -> SOCKET {
-    ws_guard(INVALID_SOCKET, || create(af, ty, protocol, true))
+    ws_guard(INVALID_SOCKET, || {
+        create(af, ty, protocol, crate::sockopt::open_type() == 0)
+    })
 }
 
 /// `SOCKET WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA lpProtocolInfo,
@@ -491,6 +493,11 @@ pub unsafe extern "C" fn getsockname(s: SOCKET, name: *mut u8, namelen: *mut i32
     ws_guard(SOCKET_ERROR, || name_call(s, name, namelen, false))
 }
 
+    // Windows checks the socket's state before the caller's pointers: an unconnected
+    // socket is WSAENOTCONN even with NULL arguments (Wine's test_getpeername).
+    if peer {
+        e.sock.peer_addr().map_err(err)?;
+    }
 /// `int getpeername(SOCKET s, struct sockaddr *name, int *namelen)`; `WSAENOTCONN` if
 /// not connected.
 ///
@@ -672,7 +679,7 @@ pub unsafe extern "C" fn recvfrom(
     s: SOCKET,
     buf: *mut u8,
     len: i32,
-    _flags: i32,
+    flags: i32,
     from: *mut u8,
     fromlen: *mut i32,
 ) -> i32 {
@@ -707,6 +714,12 @@ unsafe fn set_members(set: *const fd_set) -> Result<Vec<SOCKET>, u32> {
         return Ok(Vec::new());
     }
     handles::check_out(set.cast_mut())?;
+    if handles::socket(s).is_ok_and(|e| e.sock.is_stream()) {
+        // A connection-oriented socket ignores `from` and `fromlen` (they are neither
+        // checked nor written, as on Windows): `recv`.
+        // SAFETY: forwarded contract.
+        return unsafe { recv(s, buf, len, flags) };
+    }
     // SAFETY: checked readable (and writable: select rewrites it).
     let set = unsafe { &*set };
     let n = (set.fd_count as usize).min(crate::types::FD_SETSIZE);

@@ -235,3 +235,13 @@ fn acceptex_address_lengths() {
 fn ioctl_queries() {
     common::run_c_test("ioctls");
 }
+
+/// Synchronous calls and event-select as Wine's sock.c shows Windows: a `recv` withdraws
+/// an `FD_READ` recorded and not yet reported; a connection ended on both sides still
+/// reports `FD_READ`/`FD_CLOSE` (not `FD_ACCEPT`); `recvfrom` on a connected stream
+/// socket leaves `from`/`fromlen` alone; `getpeername` of an unconnected socket is
+/// `WSAENOTCONN` before any pointer check.
+#[test]
+fn sync_calls() {
+    common::run_c_test("sync_calls");
+}
