@@ -1624,26 +1624,33 @@ pub unsafe extern "C" fn WSAIoctl(
                 write_out(&crate::ioctls::at_mark(&e).to_ne_bytes())?;
                 Ioctl::Done
             }
-            // SAFETY (these arms): `returned` is non-null and writable, `ov` null or
-            // writable (both checked above).
-            crate::ioctls::SIO_ADDRESS_LIST_QUERY => unsafe {
-                crate::ioctls::address_list_query(&e, output, out_len, returned)?
-            },
-            crate::ioctls::SIO_GET_INTERFACE_LIST => unsafe {
-                crate::ioctls::interface_list(output, out_len, returned, ov)?
-            },
-            crate::ioctls::SIO_ROUTING_INTERFACE_QUERY => unsafe {
-                crate::ioctls::routing_interface_query(input, in_len, output, out_len, returned)?
-            },
-            crate::ioctls::SIO_IDEAL_SEND_BACKLOG_QUERY => unsafe {
-                crate::ioctls::ideal_send_backlog(&e, output, out_len, returned)?
-            },
+            crate::ioctls::SIO_ADDRESS_LIST_QUERY => {
+                // SAFETY: `returned` non-null and writable, `ov` null or writable (checked above).
+                unsafe { crate::ioctls::address_list_query(&e, output, out_len, returned)? }
+            }
+            crate::ioctls::SIO_GET_INTERFACE_LIST => {
+                // SAFETY: `returned` non-null and writable, `ov` null or writable (checked above).
+                unsafe { crate::ioctls::interface_list(output, out_len, returned, ov)? }
+            }
+            crate::ioctls::SIO_ROUTING_INTERFACE_QUERY => {
+                // SAFETY: `returned` non-null and writable, `ov` null or writable (checked above).
+                unsafe {
+                    crate::ioctls::routing_interface_query(
+                        input, in_len, output, out_len, returned,
+                    )?
+                }
+            }
+            crate::ioctls::SIO_IDEAL_SEND_BACKLOG_QUERY => {
+                // SAFETY: `returned` non-null and writable, `ov` null or writable (checked above).
+                unsafe { crate::ioctls::ideal_send_backlog(&e, output, out_len, returned)? }
+            }
             c::SIO_BASE_HANDLE
             | crate::ioctls::SIO_BSP_HANDLE
             | crate::ioctls::SIO_BSP_HANDLE_SELECT
-            | crate::ioctls::SIO_BSP_HANDLE_POLL => unsafe {
-                crate::ioctls::base_handle(code, s, output, out_len, returned, ov)?
-            },
+            | crate::ioctls::SIO_BSP_HANDLE_POLL => {
+                // SAFETY: `returned` non-null and writable, `ov` null or writable (checked above).
+                unsafe { crate::ioctls::base_handle(code, s, output, out_len, returned, ov)? }
+            }
             crate::ioctls::SIO_ENABLE_CIRCULAR_QUEUEING => {
                 // SAFETY: a null or valid count pointer (the contract).
                 unsafe { write_count(returned, 0) };

@@ -72,7 +72,9 @@ fn ip_of(sa: *const libc::sockaddr) -> Option<IpAddr> {
         libc::AF_INET => {
             // SAFETY: an AF_INET sockaddr is a sockaddr_in.
             let sin = unsafe { sa.cast::<libc::sockaddr_in>().read_unaligned() };
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr))))
+            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                sin.sin_addr.s_addr,
+            ))))
         }
         libc::AF_INET6 => {
             // SAFETY: an AF_INET6 sockaddr is a sockaddr_in6.
@@ -380,7 +382,7 @@ pub(crate) unsafe fn base_handle(
 pub(crate) fn at_mark(e: &SockEntry) -> u32 {
     let fd = e.sock.as_raw_fd();
     let mut inline: libc::c_int = 0;
-    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    let mut len = libc::socklen_t::try_from(size_of::<libc::c_int>()).unwrap_or(0);
     // SAFETY: a valid int and its length for getsockopt to fill.
     let r = unsafe {
         libc::getsockopt(
@@ -414,8 +416,13 @@ pub(crate) unsafe fn keepalive_bad_input(returned: *mut DWORD, ov: *mut OVERLAPP
         // SAFETY: the contract.
         unsafe { set_size(returned, 0) };
     } else {
-        // SAFETY: a writable OVERLAPPED (the contract).
-        unsafe { (&raw mut (*ov).Internal).write_unaligned(NtStatus::PENDING.0 as usize) };
+        // `Internal` is the first field (offset 0).
+        const _: () = assert!(std::mem::offset_of!(OVERLAPPED, Internal) == 0);
+        // SAFETY: a writable OVERLAPPED (the contract), whose first field is `Internal`.
+        unsafe {
+            ov.cast::<usize>()
+                .write_unaligned(NtStatus::PENDING.0 as usize)
+        };
     }
     err(WsaError::WSAEFAULT)
 }

@@ -183,14 +183,14 @@ fn address_watch() -> std::io::Result<std::os::fd::OwnedFd> {
         let owned = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
         // SAFETY: an all-zero sockaddr_nl is valid.
         let mut sa: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        sa.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        sa.nl_groups = (libc::RTMGRP_IPV4_IFADDR | libc::RTMGRP_IPV6_IFADDR) as u32;
+        sa.nl_family = libc::sa_family_t::try_from(libc::AF_NETLINK).unwrap_or_default();
+        sa.nl_groups = (libc::RTMGRP_IPV4_IFADDR | libc::RTMGRP_IPV6_IFADDR).cast_unsigned();
         // SAFETY: `sa` is a valid sockaddr_nl of the stated size.
         let r = unsafe {
             libc::bind(
                 fd,
                 (&raw const sa).cast(),
-                size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+                libc::socklen_t::try_from(size_of::<libc::sockaddr_nl>()).unwrap_or(0),
             )
         };
         if r == 0 {
