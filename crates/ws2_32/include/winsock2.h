@@ -717,6 +717,9 @@ void WSAAPI WSASetLastError(int iError);
 SOCKET WSAAPI socket(int af, int type, int protocol) OVL_WS2_ASM("ws2_socket");
 SOCKET WSAAPI WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA lpProtocolInfo, GROUP g, DWORD dwFlags);
 SOCKET WSAAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW lpProtocolInfo, GROUP g, DWORD dwFlags);
+int WSAAPI WSADuplicateSocketA(SOCKET s, DWORD dwProcessId, LPWSAPROTOCOL_INFOA lpProtocolInfo);
+int WSAAPI WSADuplicateSocketW(SOCKET s, DWORD dwProcessId, LPWSAPROTOCOL_INFOW lpProtocolInfo);
+#define WSADuplicateSocket WSADuplicateSocketA
 #define WSASocket WSASocketA
 int WSAAPI bind(SOCKET s, const struct sockaddr *name, int namelen) OVL_WS2_ASM("ws2_bind");
 int WSAAPI listen(SOCKET s, int backlog) OVL_WS2_ASM("ws2_listen");

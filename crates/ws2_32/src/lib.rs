@@ -38,6 +38,7 @@
 
 pub mod codepage;
 pub mod console;
+pub mod duplicate;
 pub mod events;
 pub mod io;
 pub mod iocp;

@@ -73,49 +73,91 @@ pub unsafe extern "C" fn socket(af: i32, ty: i32, protocol: i32) -> SOCKET {
 }
 
 /// `SOCKET WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA lpProtocolInfo,
-/// GROUP g, DWORD dwFlags)`. `lpProtocolInfo` and `g` are ignored; `dwFlags` may
-/// carry `WSA_FLAG_OVERLAPPED` (without it, overlapped calls on the socket block until
-/// done, as on Windows).
+/// GROUP g, DWORD dwFlags)`. `g` is ignored; `dwFlags` may carry `WSA_FLAG_OVERLAPPED`
+/// (without it, overlapped calls on the socket block until done, as on Windows). With
+/// `lpProtocolInfo` filled by `WSADuplicateSocketA`, the new handle is that duplicate
+/// (`af`, `type` and `protocol` are not used); with another record (a catalog entry),
+/// an `af`, `type` or `protocol` of 0 or `FROM_PROTOCOL_INFO` is taken from it.
 ///
-/// Parameters: as `socket`, plus `lpProtocolInfo` (ignored), `g` (ignored), `dwFlags` (`WSA_FLAG_OVERLAPPED`).
-/// Returns: the socket, or `INVALID_SOCKET` with the errors of `socket`.
-/// Memory and lifetimes: the socket lives until `closesocket` (or `WSACleanup`).
+/// Parameters: as `socket`, plus `lpProtocolInfo` (NULL, or a record), `g` (ignored), `dwFlags` (`WSA_FLAG_OVERLAPPED`).
+/// Returns: the socket, or `INVALID_SOCKET` with the errors of `socket`, and `WSAEFAULT`
+/// for an unreadable record.
+/// Memory and lifetimes: the socket lives until `closesocket` (or `WSACleanup`); the
+/// record is read during the call only.
 ///
 /// # Safety
-/// Always safe to call (`lpProtocolInfo` is not read).
+/// `info` must be NULL or point to a `WSAPROTOCOL_INFOA` (an unreadable one is refused).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WSASocketA(
     af: i32,
     ty: i32,
     protocol: i32,
-    _info: *mut libc::c_void,
+    info: *mut crate::protocols::WSAPROTOCOL_INFO<u8>,
     _group: u32,
     flags: u32,
 ) -> SOCKET {
     ws_guard(INVALID_SOCKET, || {
-        create(af, ty, protocol, flags & c::WSA_FLAG_OVERLAPPED != 0)
+        let overlapped = flags & c::WSA_FLAG_OVERLAPPED != 0;
+        if info.is_null() {
+            return create(af, ty, protocol, overlapped);
+        }
+        started()?;
+        // The fields both character sets share come before `szProtocol`.
+        let head = std::mem::offset_of!(crate::protocols::WSAPROTOCOL_INFO<u8>, szProtocol);
+        if !handles::readable(info.cast(), head) {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        // SAFETY: the record's shared head is readable (checked above).
+        if let Some(dup) = unsafe { crate::duplicate::take(info.cast()) } {
+            return register(dup, overlapped);
+        }
+        // SAFETY: as above; the fields read lie in the head.
+        let (i_af, i_ty, i_proto) = unsafe {
+            (
+                (&raw const (*info).iAddressFamily).read_unaligned(),
+                (&raw const (*info).iSocketType).read_unaligned(),
+                (&raw const (*info).iProtocol).read_unaligned(),
+            )
+        };
+        let pick = |v: i32, from: i32| {
+            if v == 0 || v == FROM_PROTOCOL_INFO {
+                from
+            } else {
+                v
+            }
+        };
+        create(
+            pick(af, i_af),
+            pick(ty, i_ty),
+            pick(protocol, i_proto),
+            overlapped,
+        )
     })
 }
 
-/// `WSASocketW`: as [`WSASocketA`].
+/// `FROM_PROTOCOL_INFO`: take the value from the protocol record.
+const FROM_PROTOCOL_INFO: i32 = -1;
+
+/// `WSASocketW`: as [`WSASocketA`], with a `WSAPROTOCOL_INFOW` (its fields up to
+/// `szProtocol` are laid out as the `A` record's, and only those are read).
 ///
 /// Parameters: as `WSASocketA`.
 /// Returns: as `WSASocketA`.
 /// Memory and lifetimes: as `WSASocketA`.
 ///
 /// # Safety
-/// Always safe to call.
+/// As `WSASocketA`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WSASocketW(
     af: i32,
     ty: i32,
     protocol: i32,
-    info: *mut libc::c_void,
+    info: *mut crate::protocols::WSAPROTOCOL_INFO<u16>,
     group: u32,
     flags: u32,
 ) -> SOCKET {
-    // SAFETY: WSASocketA reads nothing through `info`.
-    unsafe { WSASocketA(af, ty, protocol, info, group, flags) }
+    // SAFETY: the two records agree up to `szProtocol`, the only part read (the contract).
+    unsafe { WSASocketA(af, ty, protocol, info.cast(), group, flags) }
 }
 
 /// `int bind(SOCKET s, const struct sockaddr *name, int namelen)`.

@@ -500,7 +500,7 @@ unsafe fn put(val: *mut u8, len: *mut i32, bytes: &[u8], reported: i32) {
 ///
 /// # Safety
 /// `len` must be writable; `val` must be null or have `*len` writable bytes.
-unsafe fn protocol_info(
+pub(crate) unsafe fn protocol_info(
     sock: &Socket,
     wide: bool,
     val: *mut u8,

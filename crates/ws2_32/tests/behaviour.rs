@@ -245,3 +245,10 @@ fn ioctl_queries() {
 fn sync_calls() {
     common::run_c_test("sync_calls");
 }
+
+/// `WSADuplicateSocketA`/`W` and `WSASocket` with the record: a second handle to the same
+/// socket, which outlives the source; a record is good once.
+#[test]
+fn duplicate_socket() {
+    common::run_c_test("duplicate");
+}

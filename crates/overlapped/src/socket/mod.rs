@@ -79,6 +79,23 @@ impl Socket {
         })
     }
 
+    /// A second socket for the same kernel socket (`dup`; what `WSADuplicateSocket`
+    /// gives within a process): data, options and the connection are shared, and closing
+    /// one leaves the other open. Operations pending on `self` stay with `self`; the new
+    /// socket starts in blocking mode with no shutdown recorded, as a duplicated
+    /// `SOCKET` does on Windows.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` if `self` is closed; `WSAEMFILE` when out of descriptors;
+    /// `WSASYSNOTREADY` if the engine cannot start.
+    pub fn try_clone(&self) -> Result<Socket, WsaError> {
+        engine::get()?;
+        let fd = net::dup(self.fd()?)?;
+        Ok(Self {
+            state: SocketState::new(fd, self.state.family, self.state.ty),
+        })
+    }
+
     /// A TCP socket for IPv4.
     ///
     /// # Errors

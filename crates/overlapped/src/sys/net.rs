@@ -123,6 +123,12 @@ pub(crate) fn socket(domain: i32, ty: i32, protocol: i32) -> io::Result<RawFd> {
     })
 }
 
+/// A second descriptor for the same open socket (close-on-exec).
+pub(crate) fn dup(fd: RawFd) -> io::Result<RawFd> {
+    // SAFETY: plain syscall with integer arguments; the new descriptor is the caller's.
+    cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) })
+}
+
 pub(crate) fn close(fd: RawFd) {
     // SAFETY: the caller owns `fd` and gives it up; errors from close are not actionable.
     unsafe { libc::close(fd) };

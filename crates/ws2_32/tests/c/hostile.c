@@ -727,6 +727,17 @@ static void process_and_modules(SOCKET s, HANDLE ev) {
     FAILS(DuplicateHandle(GetCurrentProcess(), (HANDLE)s, GetCurrentProcess(), &h, 0, FALSE, DUPLICATE_SAME_ACCESS), FALSE, ERROR_NOT_SUPPORTED);
     CHECK(h == (HANDLE)(UINT_PTR)1); /* untouched */
     RETURNS(DuplicateHandle(GetCurrentProcess(), ev, GetCurrentProcess(), NULL, 0, FALSE, 0), TRUE);
+    WSAPROTOCOL_INFOA pia;
+    WSAPROTOCOL_INFOW piw;
+    FAILS(WSADuplicateSocketA(INVALID_SOCKET, GetCurrentProcessId(), &pia), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(WSADuplicateSocketA((SOCKET)ev, GetCurrentProcessId(), &pia), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(WSADuplicateSocketA(s, 0, &pia), SOCKET_ERROR, WSAEINVAL);
+    FAILS(WSADuplicateSocketA(s, ~0u, &pia), SOCKET_ERROR, WSAEINVAL);
+    FAILS(WSADuplicateSocketA(s, GetCurrentProcessId(), NULL), SOCKET_ERROR, WSAEFAULT);
+    FAILS(WSADuplicateSocketA(s, GetCurrentProcessId(), (WSAPROTOCOL_INFOA *)1), SOCKET_ERROR, WSAEFAULT);
+    FAILS(WSADuplicateSocketW(s, GetCurrentProcessId(), NULL), SOCKET_ERROR, WSAEFAULT);
+    FAILS(WSADuplicateSocketW(INVALID_SOCKET, GetCurrentProcessId(), &piw), SOCKET_ERROR, WSAENOTSOCK);
+    FAILS(WSASocketA(0, 0, 0, (WSAPROTOCOL_INFOA *)1, 0, 0), INVALID_SOCKET, WSAEFAULT);
     int runs = 0;
     FAILS(QueueUserAPC(NULL, GetCurrentThread(), 0), 0, ERROR_INVALID_PARAMETER);
     FAILS(QueueUserAPC(hostile_apc, (HANDLE)s, (ULONG_PTR)&runs), 0, ERROR_INVALID_HANDLE);
