@@ -69,7 +69,10 @@ fn value_of(index: usize) -> usize {
 }
 
 fn index_of(value: usize) -> Option<usize> {
-    if value < FIRST || !value.is_multiple_of(4) {
+    // The low two bits of a handle are tag bits that Windows' object manager ignores:
+    // `hEvent | 1` (no completion packet) still names the event for a wait.
+    let value = value & !3;
+    if value < FIRST {
         return None;
     }
     Some((value - FIRST) / 4)

@@ -252,3 +252,9 @@ fn sync_calls() {
 fn duplicate_socket() {
     common::run_c_test("duplicate");
 }
+
+/// A handle's low two bits are ignored: `hEvent | 1` is still the event for waits.
+#[test]
+fn handle_tag_bits() {
+    common::run_c_test("handle_tag_bits");
+}
