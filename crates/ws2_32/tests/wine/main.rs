@@ -148,14 +148,12 @@ fn definitions(src: &str) -> Vec<Definition> {
                 depth -= 1;
                 if depth == 0 {
                     let h = &src[header.clone()];
-                    if !h.contains('=') {
-                        if let Some(name) = function_name(h) {
-                            out.push(Definition {
-                                start: header.start,
-                                end: i + 1,
-                                name,
-                            });
-                        }
+                    if let Some(name) = function_name(h).filter(|_| !h.contains('=')) {
+                        out.push(Definition {
+                            start: header.start,
+                            end: i + 1,
+                            name,
+                        });
                     }
                     last_end = i + 1;
                 }
@@ -197,12 +195,11 @@ fn test_entries(src: &str) -> Vec<String> {
     let mut names = Vec::new();
     for line in src[start..].lines() {
         let line = line.trim();
-        if let Some(name) = line.strip_suffix("();") {
-            if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !matches!(name, "Init" | "Exit")
-            {
-                names.push(name.to_owned());
-            }
+        if let Some(name) = line.strip_suffix("();").filter(|name| {
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !matches!(*name, "Init" | "Exit")
+        }) {
+            names.push(name.to_owned());
         }
         if line.starts_with("do_test(") {
             let table = src
@@ -342,14 +339,12 @@ fn run_entry(program: &Path, entry: &str, backend: &str, timeout: Duration) -> (
     let mut failed = BTreeMap::new();
     let mut done = None;
     for l in log.lines() {
-        if let Some(rest) = l.strip_prefix("sock.c:") {
-            if let Some((n, msg)) = rest.split_once(':') {
-                if msg.starts_with(" Test failed:") {
-                    if let Ok(n) = n.parse::<u32>() {
-                        *failed.entry(n).or_insert(0) += 1;
-                    }
-                }
-            }
+        let line = l
+            .strip_prefix("sock.c:")
+            .and_then(|rest| rest.split_once(": Test failed:"))
+            .and_then(|(n, _)| n.parse::<u32>().ok());
+        if let Some(n) = line {
+            *failed.entry(n).or_insert(0) += 1;
         }
         if let Some(rest) = l.strip_prefix("wine-test: done ") {
             done = rest
