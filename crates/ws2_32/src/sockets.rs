@@ -433,6 +433,15 @@ pub unsafe extern "C" fn connect(s: SOCKET, name: *const u8, namelen: i32) -> i3
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
+        // A datagram socket connected to an AF_UNSPEC address loses its peer.
+        if !e.sock.is_stream()
+            && namelen >= 2
+            && handles::readable(name, 2)
+            // SAFETY: 2 readable bytes (checked above).
+            && unsafe { name.cast::<u16>().read_unaligned() } == 0
+        {
+            return e.sock.disconnect_datagram().map(|()| 0).map_err(err);
+        }
         // SAFETY: the caller's contract.
         let a = unsafe { addr::read(name, namelen) }?;
         let r = e.sock.connect(a);
@@ -504,6 +513,11 @@ fn clamp(v: usize) -> i32 {
 fn name_call(s: SOCKET, address: *mut u8, addrlen: *mut i32, peer: bool) -> Result<i32, u32> {
     started()?;
     let e = handles::socket(s)?;
+    // Windows checks the socket's state before the caller's pointers: an unconnected
+    // socket is WSAENOTCONN even with NULL arguments (Wine's test_getpeername).
+    if peer {
+        e.sock.peer_addr().map_err(err)?;
+    }
     if address.is_null() {
         return Err(err(WsaError::WSAEFAULT));
     }
@@ -535,11 +549,6 @@ pub unsafe extern "C" fn getsockname(s: SOCKET, name: *mut u8, namelen: *mut i32
     ws_guard(SOCKET_ERROR, || name_call(s, name, namelen, false))
 }
 
-    // Windows checks the socket's state before the caller's pointers: an unconnected
-    // socket is WSAENOTCONN even with NULL arguments (Wine's test_getpeername).
-    if peer {
-        e.sock.peer_addr().map_err(err)?;
-    }
 /// `int getpeername(SOCKET s, struct sockaddr *name, int *namelen)`; `WSAENOTCONN` if
 /// not connected.
 ///
@@ -725,6 +734,12 @@ pub unsafe extern "C" fn recvfrom(
     from: *mut u8,
     fromlen: *mut i32,
 ) -> i32 {
+    if handles::socket(s).is_ok_and(|e| e.sock.is_stream()) {
+        // A connection-oriented socket ignores `from` and `fromlen` (they are neither
+        // checked nor written, as on Windows): `recv`.
+        // SAFETY: forwarded contract.
+        return unsafe { recv(s, buf, len, flags) };
+    }
     ws_guard(SOCKET_ERROR, || {
         started()?;
         let e = handles::socket(s)?;
@@ -756,12 +771,6 @@ unsafe fn set_members(set: *const fd_set) -> Result<Vec<SOCKET>, u32> {
         return Ok(Vec::new());
     }
     handles::check_out(set.cast_mut())?;
-    if handles::socket(s).is_ok_and(|e| e.sock.is_stream()) {
-        // A connection-oriented socket ignores `from` and `fromlen` (they are neither
-        // checked nor written, as on Windows): `recv`.
-        // SAFETY: forwarded contract.
-        return unsafe { recv(s, buf, len, flags) };
-    }
     // SAFETY: checked readable (and writable: select rewrites it).
     let set = unsafe { &*set };
     let n = (set.fd_count as usize).min(crate::types::FD_SETSIZE);

@@ -258,3 +258,11 @@ fn duplicate_socket() {
 fn handle_tag_bits() {
     common::run_c_test("handle_tag_bits");
 }
+
+/// Datagram sockets and their peer (Wine's test_connect_udp): `send` without a peer is
+/// `WSAENOTCONN`, `recv` on an unbound socket `WSAEINVAL` at once, `connect` to an
+/// `AF_UNSPEC` address dissolves the peer.
+#[test]
+fn udp_connect() {
+    common::run_c_test("udp_connect");
+}

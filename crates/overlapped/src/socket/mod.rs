@@ -296,6 +296,21 @@ impl Socket {
         }
     }
 
+    /// Dissolves a datagram socket's default peer (`connect` with an `AF_UNSPEC`
+    /// address, as Winsock's `connect` with `AF_UNSPEC`): afterwards it has no peer.
+    ///
+    /// # Errors
+    /// `WSAENOTSOCK` (closed); a stream socket: `WSAEAFNOSUPPORT`.
+    pub fn disconnect_datagram(&self) -> Result<(), WsaError> {
+        let fd = self.fd()?;
+        if self.is_stream() {
+            return Err(WsaError::WSAEAFNOSUPPORT);
+        }
+        let mut unspec = net::RawAddr::zeroed();
+        unspec.len = net::socklen_of::<libc::sa_family_t>();
+        net::connect(fd, &unspec).map_err(WsaError::from)
+    }
+
     /// Sends synchronously (`send`): in blocking mode, returns once all of `data` is
     /// sent; in non-blocking mode, sends what fits (never a partial write of 0).
     ///
@@ -374,6 +389,11 @@ impl Socket {
                     if net::errno_of(&e) == libc::EPIPE
                         && crate::ops::send_epipe_errno(fd) == libc::ENOTCONN
                     {
+                        return Err(WsaError::WSAENOTCONN);
+                    }
+                    // A datagram socket without a peer, sent to without a destination:
+                    // Winsock says not connected (Linux: EDESTADDRREQ).
+                    if net::errno_of(&e) == libc::EDESTADDRREQ {
                         return Err(WsaError::WSAENOTCONN);
                     }
                     if matches!(net::errno_of(&e), libc::ECONNRESET | libc::EPIPE) {
@@ -457,7 +477,14 @@ impl Socket {
             };
             match crate::error::cvt_size(r) {
                 Ok(n) => return Ok(n),
-                Err(e) if net::errno_of(&e) == libc::EAGAIN => self.block_on(fd, libc::POLLIN)?,
+                Err(e) if net::errno_of(&e) == libc::EAGAIN => {
+                    // Nothing can arrive on a datagram socket that has no address yet:
+                    // Winsock refuses the receive (WSAEINVAL) rather than wait.
+                    if !self.is_stream() && self.local_addr().is_ok_and(|a| a.port() == 0) {
+                        return Err(WsaError::WSAEINVAL);
+                    }
+                    self.block_on(fd, libc::POLLIN)?
+                }
                 Err(e) => {
                     if net::errno_of(&e) == libc::ECONNRESET {
                         self.state.reset.store(true, Ordering::Release);
