@@ -169,9 +169,6 @@ impl SocketState {
         }
     }
 
-    /// Runs `f` with the read queue locked, if the socket is open: how AcceptEx installs
-    /// an accepted connection without racing the acceptor's close.
-    pub(crate) fn with_open_read_queue<R>(&self, f: impl FnOnce(RawFd) -> R) -> Option<R> {
     /// Whether the read queue holds operation `id` with no cancel or close requested:
     /// how a new AcceptEx tells an acceptor still in use from one whose accept was
     /// cancelled (Windows frees it at the cancel; here the kernel may answer later).
@@ -181,6 +178,9 @@ impl SocketState {
         })
     }
 
+    /// Runs `f` with the read queue locked, if the socket is open: how AcceptEx installs
+    /// an accepted connection without racing the acceptor's close.
+    pub(crate) fn with_open_read_queue<R>(&self, f: impl FnOnce(RawFd) -> R) -> Option<R> {
         let q = self.read_q.lock();
         if q.closed { None } else { Some(f(self.fd())) }
     }
@@ -652,14 +652,6 @@ impl Engine {
 
     /// Cancels the operations on `sock` that `filter` selects; returns how many.
     pub(crate) fn cancel(&self, sock: &SocketState, filter: &dyn Fn(&op::OpCore) -> bool) -> usize {
-        let _scope = op::DeferScope::enter();
-        let mut count = 0;
-        for kind in [
-            QueueKind::Read,
-            QueueKind::Write,
-            QueueKind::Poll,
-            QueueKind::Park,
-        ] {
         self.cancel_inner(sock, filter, None)
     }
 
@@ -698,6 +690,14 @@ impl Engine {
         filter: &dyn Fn(&op::OpCore) -> bool,
         mut in_kernel: Option<&mut Vec<Arc<dyn OpDyn>>>,
     ) -> usize {
+        let _scope = op::DeferScope::enter();
+        let mut count = 0;
+        for kind in [
+            QueueKind::Read,
+            QueueKind::Write,
+            QueueKind::Poll,
+            QueueKind::Park,
+        ] {
             let mut q = sock.queue(kind).lock();
             let mut i = 0;
             while i < q.ops.len() {
@@ -714,6 +714,9 @@ impl Engine {
                     let _ = self
                         .ring
                         .cancel(op.core().user_data.load(Ordering::Acquire));
+                    if let Some(v) = in_kernel.as_deref_mut() {
+                        v.push(Arc::clone(&op));
+                    }
                     i += 1;
                 } else {
                     q.ops.remove(i);
@@ -722,14 +725,14 @@ impl Engine {
             }
             if !q.armed && !q.closed && !q.ops.is_empty() {
                 self.advance(&mut q, sock);
-                    if let Some(v) = in_kernel.as_deref_mut() {
-                        v.push(Arc::clone(&op));
-                    }
             }
         }
         for op in self.away_ops(sock) {
             if filter(op.core()) {
                 self.cancel_away(&op, cancel::CANCEL);
+                if let Some(v) = in_kernel.as_deref_mut() {
+                    v.push(Arc::clone(&op));
+                }
                 count += 1;
             }
         }
@@ -738,9 +741,6 @@ impl Engine {
 
     /// The operations posted on `sock` that wait in another socket's queue now.
     ///
-                if let Some(v) = in_kernel.as_deref_mut() {
-                    v.push(Arc::clone(&op));
-                }
     /// (Only an AcceptEx waiting for its first data moves; see [`abandon_moved`].)
     fn away_ops(&self, sock: &SocketState) -> Vec<Arc<dyn OpDyn>> {
         let mut away = sock.away.lock();
