@@ -74,7 +74,11 @@ unsafe fn duplicate(s: SOCKET, pid: DWORD, info: *mut u8, wide: bool) -> Result<
     let token = NEXT.fetch_add(1, Ordering::Relaxed).max(1);
     parked().get_or_insert_with(HashMap::new).insert(token, dup);
     // SAFETY: inside the record (RESERVED_AT + 4 <= size), writable (checked above).
-    unsafe { info.add(RESERVED_AT).cast::<DWORD>().write_unaligned(token) };
+    unsafe {
+        info.wrapping_add(RESERVED_AT)
+            .cast::<DWORD>()
+            .write_unaligned(token)
+    };
     Ok(0)
 }
 
@@ -85,7 +89,11 @@ unsafe fn duplicate(s: SOCKET, pid: DWORD, info: *mut u8, wide: bool) -> Result<
 /// `info` must point to a readable `WSAPROTOCOL_INFOA` or `W` (the caller checked it).
 pub(crate) unsafe fn take(info: *const u8) -> Option<Socket> {
     // SAFETY: the record is readable (the contract); the field is inside it.
-    let token = unsafe { info.add(RESERVED_AT).cast::<DWORD>().read_unaligned() };
+    let token = unsafe {
+        info.wrapping_add(RESERVED_AT)
+            .cast::<DWORD>()
+            .read_unaligned()
+    };
     if token == 0 {
         return None;
     }

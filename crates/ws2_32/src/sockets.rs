@@ -111,14 +111,15 @@ pub unsafe extern "C" fn WSASocketA(
         if let Some(dup) = unsafe { crate::duplicate::take(info.cast()) } {
             return register(dup, overlapped);
         }
-        // SAFETY: as above; the fields read lie in the head.
-        let (i_af, i_ty, i_proto) = unsafe {
-            (
-                (&raw const (*info).iAddressFamily).read_unaligned(),
-                (&raw const (*info).iSocketType).read_unaligned(),
-                (&raw const (*info).iProtocol).read_unaligned(),
-            )
+        let field = |at: usize| {
+            let p = info.cast::<u8>().wrapping_add(at).cast::<i32>();
+            // SAFETY: the field lies in the record's head, readable (checked above).
+            unsafe { p.read_unaligned() }
         };
+        use crate::protocols::WSAPROTOCOL_INFO as Info;
+        let i_af = field(std::mem::offset_of!(Info<u8>, iAddressFamily));
+        let i_ty = field(std::mem::offset_of!(Info<u8>, iSocketType));
+        let i_proto = field(std::mem::offset_of!(Info<u8>, iProtocol));
         let pick = |v: i32, from: i32| {
             if v == 0 || v == FROM_PROTOCOL_INFO {
                 from

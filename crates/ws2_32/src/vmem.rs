@@ -284,9 +284,10 @@ pub extern "C" fn VirtualFree(addr: *mut c_void, size: usize, kind: DWORD) -> BO
                 if size != 0 {
                     return Err(win32::ERROR_INVALID_PARAMETER);
                 }
-                let region = map.remove(&(addr as usize)).ok_or(ERROR_INVALID_ADDRESS)?;
+                let base = addr as usize;
+                let region = map.remove(&base).ok_or(ERROR_INVALID_ADDRESS)?;
                 // SAFETY: a whole mapping this module made, now out of the table.
-                unsafe { libc::munmap(addr, region.size) };
+                unsafe { libc::munmap(base as *mut c_void, region.size) };
                 Ok(TRUE)
             }
             MEM_DECOMMIT => {
