@@ -72,7 +72,9 @@ fn index_of(value: usize) -> Option<usize> {
     // The low two bits of a handle are tag bits that Windows' object manager ignores:
     // `hEvent | 1` (no completion packet) still names the event for a wait.
     let value = value & !3;
-    if value < FIRST {
+    // Handle values are below 2^32 (book programs cast a SOCKET to DWORD), so
+    // INVALID_SOCKET and other large values name nothing.
+    if value < FIRST || u32::try_from(value).is_err() {
         return None;
     }
     Some((value - FIRST) / 4)
@@ -492,7 +494,11 @@ mod tests {
             assert_eq!(index_of(v), Some(i));
         }
         assert_eq!(index_of(0), None);
-        assert_eq!(index_of(FIRST + 2), None);
+        assert_eq!(index_of(3), None);
+        // The low two bits are tag bits: `hEvent | 1` names the event.
+        assert_eq!(index_of(FIRST + 1), Some(0));
+        assert_eq!(index_of(FIRST + 2), Some(0));
+        assert_eq!(index_of(FIRST + 7), Some(1));
         assert_eq!(index_of(!0), None, "INVALID_SOCKET names nothing");
     }
 
