@@ -316,26 +316,22 @@ impl NtStatus {
         if self.0 & 0xF000_0000 == Self::CUSTOMER {
             return Some(WsaError(self.0 & !Self::CUSTOMER));
         }
-        Some(match self {
-            Self::SUCCESS => return None,
-            Self::PENDING => WsaError::WSA_IO_INCOMPLETE,
-            Self::BUFFER_OVERFLOW => WsaError::WSAEMSGSIZE,
-            Self::INVALID_PARAMETER => WsaError::WSAEINVAL,
-            Self::BUFFER_TOO_SMALL => WsaError::WSAEFAULT,
-            Self::PIPE_DISCONNECTED => WsaError::WSAESHUTDOWN,
-            Self::IO_TIMEOUT => WsaError::WSAETIMEDOUT,
-            Self::NOT_SUPPORTED => WsaError::WSAEOPNOTSUPP,
-            Self::CANCELLED => WsaError::WSA_OPERATION_ABORTED,
-            Self::LOCAL_DISCONNECT | Self::CONNECTION_ABORTED => WsaError::WSAECONNABORTED,
-            Self::CONNECTION_RESET => WsaError::WSAECONNRESET,
-            Self::CONNECTION_REFUSED => WsaError::WSAECONNREFUSED,
-            Self::NETWORK_UNREACHABLE => WsaError::WSAENETUNREACH,
-            Self::HOST_UNREACHABLE => WsaError::WSAEHOSTUNREACH,
-            Self::INVALID_CONNECTION => WsaError::WSAENOTCONN,
-            // Other warnings are successes as far as the byte count goes.
-            s if s.0 < 0xC000_0000 => return None,
-            _ => WsaError::WSAEINVAL,
-        })
+        if self == Self::SUCCESS {
+            return None;
+        }
+        if self == Self::PENDING {
+            return Some(WsaError::WSA_IO_INCOMPLETE);
+        }
+        if let Some(&(_, e)) = WSA_OF_STATUS.iter().find(|(s, _)| *s == self.0) {
+            return Some(e);
+        }
+        // `NT_SUCCESS` (the sign bit clear) is success; any other status (warnings
+        // included) without an entry of its own is `WSAEINVAL`, as Windows reports it.
+        if self.0 < 0x8000_0000 {
+            None
+        } else {
+            Some(WsaError::WSAEINVAL)
+        }
     }
 
     /// The Win32-family code (`GetOverlappedResult`, `GetQueuedCompletionStatus`), as
@@ -366,6 +362,74 @@ impl NtStatus {
         }
     }
 }
+
+/// Windows' NTSTATUS -> WSA error table (what `WSAGetOverlappedResult` and a completion
+/// routine's `dwError` report; Wine's tests of Windows record it, `map_status` in
+/// `dlls/ws2_32/tests/sock.c`). Statuses not listed: success for `NT_SUCCESS` ones,
+/// `WSAEINVAL` for the rest.
+const WSA_OF_STATUS: &[(u32, WsaError)] = &[
+    (0x8000_0005, WsaError::WSAEMSGSIZE),     // BUFFER_OVERFLOW
+    (0xC000_0002, WsaError::WSAEOPNOTSUPP),   // NOT_IMPLEMENTED
+    (0xC000_0005, WsaError::WSAEFAULT),       // ACCESS_VIOLATION
+    (0xC000_0007, WsaError::WSAENOBUFS),      // PAGEFILE_QUOTA
+    (0xC000_0008, WsaError::WSAENOTSOCK),     // INVALID_HANDLE
+    (0xC000_000D, WsaError::WSAEINVAL),       // INVALID_PARAMETER
+    (0xC000_000E, WsaError::WSAENETDOWN),     // NO_SUCH_DEVICE
+    (0xC000_000F, WsaError::WSAENETDOWN),     // NO_SUCH_FILE
+    (0xC000_0017, WsaError::WSAENOBUFS),      // NO_MEMORY
+    (0xC000_0018, WsaError::WSAENOBUFS),      // CONFLICTING_ADDRESSES
+    (0xC000_0022, WsaError::WSAEACCES),       // ACCESS_DENIED
+    (0xC000_0023, WsaError::WSAEFAULT),       // BUFFER_TOO_SMALL
+    (0xC000_0024, WsaError::WSAENOTSOCK),     // OBJECT_TYPE_MISMATCH
+    (0xC000_0034, WsaError::WSAENETDOWN),     // OBJECT_NAME_NOT_FOUND
+    (0xC000_003A, WsaError::WSAENETDOWN),     // OBJECT_PATH_NOT_FOUND
+    (0xC000_0043, WsaError::WSAEADDRINUSE),   // SHARING_VIOLATION
+    (0xC000_0044, WsaError::WSAENOBUFS),      // QUOTA_EXCEEDED
+    (0xC000_0097, WsaError::WSAENOBUFS),      // TOO_MANY_PAGING_FILES
+    (0xC000_009A, WsaError::WSAENOBUFS),      // INSUFFICIENT_RESOURCES
+    (0xC000_00A1, WsaError::WSAENOBUFS),      // WORKING_SET_QUOTA
+    (0xC000_00A3, WsaError::WSAEWOULDBLOCK),  // DEVICE_NOT_READY
+    (0xC000_00B0, WsaError::WSAESHUTDOWN),    // PIPE_DISCONNECTED
+    (0xC000_00B5, WsaError::WSAETIMEDOUT),    // IO_TIMEOUT
+    (0xC000_00BB, WsaError::WSAEOPNOTSUPP),   // NOT_SUPPORTED
+    (0xC000_00BC, WsaError::WSAECONNREFUSED), // REMOTE_NOT_LISTENING
+    (0xC000_00BE, WsaError::WSAENETUNREACH),  // BAD_NETWORK_PATH
+    (0xC000_00BF, WsaError::WSAENETDOWN),     // NETWORK_BUSY
+    (0xC000_00C3, WsaError::WSAENETDOWN),     // INVALID_NETWORK_RESPONSE
+    (0xC000_00C4, WsaError::WSAENETDOWN),     // UNEXPECTED_NETWORK_ERROR
+    (0xC000_00D0, WsaError::WSAEWOULDBLOCK),  // REQUEST_NOT_ACCEPTED
+    (0xC000_0120, WsaError::WSA_OPERATION_ABORTED), // CANCELLED
+    (0xC000_012D, WsaError::WSAENOBUFS),      // COMMITMENT_LIMIT
+    (0xC000_013B, WsaError::WSAECONNABORTED), // LOCAL_DISCONNECT
+    (0xC000_013C, WsaError::WSAECONNRESET),   // REMOTE_DISCONNECT
+    (0xC000_013D, WsaError::WSAENOBUFS),      // REMOTE_RESOURCES
+    (0xC000_013E, WsaError::WSAECONNRESET),   // LINK_FAILED
+    (0xC000_013F, WsaError::WSAETIMEDOUT),    // LINK_TIMEOUT
+    (0xC000_0140, WsaError::WSAENOTCONN),     // INVALID_CONNECTION
+    (0xC000_0141, WsaError::WSAEADDRNOTAVAIL), // INVALID_ADDRESS
+    (0xC000_0206, WsaError::WSAEMSGSIZE),     // INVALID_BUFFER_SIZE
+    (0xC000_0207, WsaError::WSAEADDRNOTAVAIL), // INVALID_ADDRESS_COMPONENT
+    (0xC000_0209, WsaError::WSAENOBUFS),      // TOO_MANY_ADDRESSES
+    (0xC000_020A, WsaError::WSAEADDRINUSE),   // ADDRESS_ALREADY_EXISTS
+    (0xC000_020C, WsaError::WSAECONNRESET),   // CONNECTION_DISCONNECTED
+    (0xC000_020D, WsaError::WSAECONNRESET),   // CONNECTION_RESET
+    (0xC000_020F, WsaError::WSAECONNABORTED), // TRANSACTION_ABORTED
+    (0xC000_0236, WsaError::WSAECONNREFUSED), // CONNECTION_REFUSED
+    (0xC000_0237, WsaError::WSAEDISCON),      // GRACEFUL_DISCONNECT
+    (0xC000_023B, WsaError::WSAEISCONN),      // CONNECTION_ACTIVE
+    (0xC000_023C, WsaError::WSAENETUNREACH),  // NETWORK_UNREACHABLE
+    (0xC000_023D, WsaError::WSAEHOSTUNREACH), // HOST_UNREACHABLE
+    (0xC000_023E, WsaError::WSAENETUNREACH),  // PROTOCOL_UNREACHABLE
+    (0xC000_023F, WsaError::WSAECONNRESET),   // PORT_UNREACHABLE
+    (0xC000_0240, WsaError::WSAEINTR),        // REQUEST_ABORTED
+    (0xC000_0241, WsaError::WSAECONNABORTED), // CONNECTION_ABORTED
+    (0xC000_02C5, WsaError::WSAEFAULT),       // DATATYPE_MISALIGNMENT_ERROR
+    (0xC000_0350, WsaError::WSAEHOSTDOWN),    // HOST_DOWN
+    // A Win32 code wrapped as a status (FACILITY_WIN32 and the like).
+    (0x8007_03E4, WsaError::WSA_IO_INCOMPLETE),
+    (0xC001_03E4, WsaError::WSA_IO_INCOMPLETE),
+    (0xC007_03E4, WsaError::WSA_IO_INCOMPLETE),
+];
 
 /// Turns a libc return value of `-1` into the thread's `errno` as an [`io::Error`]: the
 /// crate's one path from a syscall to an error.

@@ -91,9 +91,9 @@ fn not_in_use(c_ov: *mut OVERLAPPED) -> Result<(), u32> {
 }
 
 /// The entry of AcceptEx and ConnectEx: the record is required (NULL is
-/// `WSA_INVALID_PARAMETER`), must be aligned (`WSAEFAULT`) and free (`WSAEINVAL`, refused
-/// before anything is written), and is then marked pending as Windows does at entry,
-/// also for a call that fails afterwards.
+/// `WSA_INVALID_PARAMETER`), must be aligned (`WSAEFAULT`) and free (`WSAEINVAL`), and is
+/// marked pending as Windows does at entry, also for a call that fails afterwards or
+/// is refused because the structure is still in use.
 ///
 /// # Safety
 /// A non-null `ov` must be valid for writes of an `OVERLAPPED` (the exported function's
@@ -106,7 +106,22 @@ unsafe fn mark_pending_at_entry(ov: *mut OVERLAPPED) -> Result<(), u32> {
         return Err(err(WsaError::WSAEFAULT));
     }
     handles::check_out(ov)?;
-    not_in_use(ov)?;
+    // SAFETY: non-null and aligned (checked), valid (this function's contract).
+    let seen = unsafe { internal(ov) }.load(Ordering::Acquire);
+    if let Err(e) = not_in_use(ov) {
+        // Windows writes `STATUS_PENDING` at entry whatever follows, also when the
+        // structure is still in use: the refused call leaves `Internal` saying pending
+        // (Wine's test_AcceptEx). Written only if the completion has not been published
+        // meanwhile (the compare fails then), so a finished status is never hidden.
+        // SAFETY: as above.
+        let _ = unsafe { internal(ov) }.compare_exchange(
+            seen,
+            c::STATUS_PENDING,
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+        return Err(e);
+    }
     // SAFETY: non-null and aligned (checked), valid (this function's contract), not in
     // use by a pending operation (checked).
     unsafe { internal(ov) }.store(c::STATUS_PENDING, Ordering::Release);
@@ -820,7 +835,9 @@ unsafe fn overlapped_result(c_ov: *mut OVERLAPPED, wait: bool) -> Result<(usize,
         let status = unsafe { internal(c_ov) }.load(Ordering::Acquire);
         // SAFETY: as above.
         let bytes = unsafe { (*c_ov).InternalHigh };
-        (bytes, NtStatus(u32::try_from(status).unwrap_or(u32::MAX)))
+        // An NTSTATUS is 32 bits: a program that stores a negative `NTSTATUS` in the
+        // `ULONG_PTR` sign-extends it, and Windows reads only the low half.
+        (bytes, NtStatus(u32::try_from(status & 0xFFFF_FFFF).unwrap_or(u32::MAX)))
     };
     let mut published_by = None;
     loop {

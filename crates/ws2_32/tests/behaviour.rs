@@ -266,3 +266,12 @@ fn handle_tag_bits() {
 fn udp_connect() {
     common::run_c_test("udp_connect");
 }
+
+/// The OVERLAPPED bookkeeping (Wine's test_WSAGetOverlappedResult and test_AcceptEx):
+/// `Internal` is a 32-bit NTSTATUS (sign-extended negative values included) reported
+/// through Windows' NTSTATUS -> WSA table, warnings as failures; an AcceptEx refused
+/// because its OVERLAPPED is still pending leaves `Internal` = `STATUS_PENDING`.
+#[test]
+fn overlapped_status() {
+    common::run_c_test("overlapped_status");
+}
