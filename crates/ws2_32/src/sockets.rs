@@ -190,23 +190,18 @@ pub unsafe extern "C" fn bind(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
         // One bind at a time, so two binds of one address cannot both pass the check.
         let mut bound = BOUND.lock().unwrap_or_else(|p| p.into_inner());
         bound.retain(|(w, _)| w.strong_count() > 0);
-        let reuse = e.reuse.load(Ordering::Relaxed);
+        let claim = Claim::of(&e, &a);
         for (other, at) in bound.iter() {
             if let Some(other) = other.upgrade()
                 && !std::ptr::eq(Arc::as_ptr(&other), Arc::as_ptr(&e))
-                && overlaps(at, &a)
+                && let Some(code) = bind_conflict(&Claim::of(&other, at), &claim)
             {
-                match (other.reuse.load(Ordering::Relaxed), reuse) {
-                    (true, true) => {}
-                    // Windows: taking over a port whose owner did not allow it.
-                    (false, true) => return Err(err(WsaError::WSAEACCES)),
-                    _ => return Err(err(WsaError::WSAEADDRINUSE)),
-                }
+                return Err(err(code));
             }
         }
-        if !e.exclusive.load(Ordering::Relaxed) {
-            e.sock.set_reuse_address(true).map_err(err)?;
-        }
+        // Every stream socket, exclusive ones included: the table above decides within
+        // the process (an exclusive socket's claim), Linux only between processes.
+        e.sock.set_reuse_address(true).map_err(err)?;
         e.sock.bind(a).map_err(err)?;
         let at = e.sock.local_addr().unwrap_or(a);
         bound.push((Arc::downgrade(&e), at));
@@ -218,26 +213,88 @@ pub unsafe extern "C" fn bind(s: SOCKET, name: *const u8, namelen: i32) -> i32 {
 ///
 /// Linux's `SO_REUSEADDR`, which every stream socket is bound with so that a port in
 /// TIME_WAIT can be bound again as on Windows, also lets two sockets bind one address
-/// while neither listens. Windows refuses the second bind (`WSAEADDRINUSE`; `WSAEACCES`
-/// when only the second asked for `SO_REUSEADDR`), so this table refuses it for the
-/// process's own sockets.
+/// while neither listens. Windows decides by its own table ([`bind_conflict`]:
+/// `SO_EXCLUSIVEADDRUSE`, its `SO_REUSEADDR`, wildcards, dual-stack sockets), applied
+/// here to the process's own sockets. (So an exclusive socket keeps other processes
+/// out only once it listens, where Linux refuses every other bind.)
 static BOUND: Mutex<Vec<(std::sync::Weak<SockEntry>, std::net::SocketAddr)>> =
     Mutex::new(Vec::new());
 
-/// Whether two bound stream addresses claim the same port: the same port and family
-/// (an IPv4-mapped IPv6 address counts as IPv4), and equal addresses or either the
-/// wildcard.
-fn overlaps(a: &std::net::SocketAddr, b: &std::net::SocketAddr) -> bool {
-    use std::net::IpAddr;
-    let norm = |ip: IpAddr| match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-        v4 => v4,
-    };
-    let (x, y) = (norm(a.ip()), norm(b.ip()));
-    a.port() == b.port()
-        && a.port() != 0
-        && x.is_ipv4() == y.is_ipv4()
-        && (x == y || x.is_unspecified() || y.is_unspecified())
+/// What a bound (or binding) stream socket claims: its address (an IPv4-mapped IPv6
+/// address counts as IPv4), whether it is an IPv6 wildcard that also takes IPv4
+/// (`IPV6_V6ONLY` off), and its `SO_EXCLUSIVEADDRUSE` / Windows `SO_REUSEADDR`.
+struct Claim {
+    ip: std::net::IpAddr,
+    port: u16,
+    dual: bool,
+    exclusive: bool,
+    reuse: bool,
+}
+
+impl Claim {
+    fn of(e: &SockEntry, at: &std::net::SocketAddr) -> Self {
+        use std::net::IpAddr;
+        let ip = match at.ip() {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        let dual = ip.is_ipv6() && ip.is_unspecified() && {
+            let mut v = [0u8; 4];
+            e.sock
+                .option_bytes(libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, &mut v)
+                .is_ok_and(|_| i32::from_ne_bytes(v) == 0)
+        };
+        Claim {
+            ip,
+            port: at.port(),
+            dual,
+            exclusive: e.exclusive.load(Ordering::Relaxed),
+            reuse: e.reuse.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Whether Windows refuses binding `new` while `old` holds its port, and with what
+/// (Wine's test_reuseaddr and test_ipv6only record the table):
+/// - the same address: allowed if both asked for `SO_REUSEADDR`; `WSAEACCES` if only
+///   `new` did; else `WSAEADDRINUSE`;
+/// - `old` a wildcard, `new` a specific address of its family (or any IPv4 address
+///   under a dual-stack IPv6 wildcard): allowed, unless `old` is exclusive
+///   (`WSAEACCES`);
+/// - `new` a wildcard over `old`'s specific address (or a dual-stack IPv6 wildcard over
+///   an IPv4 one): allowed, unless `new` asks to be exclusive (`WSAEADDRINUSE`);
+/// - different addresses, or families that do not meet: allowed.
+fn bind_conflict(old: &Claim, new: &Claim) -> Option<WsaError> {
+    if old.port != new.port || old.port == 0 {
+        return None;
+    }
+    if old.ip.is_ipv4() == new.ip.is_ipv4() {
+        if old.ip == new.ip {
+            // (An exclusive `old` has no `SO_REUSEADDR`: `WSAEACCES` only for a `new`
+            // that asks for it.)
+            return match (old.reuse, new.reuse) {
+                (true, true) => None,
+                // Taking over a port whose owner did not allow it.
+                (false, true) => Some(WsaError::WSAEACCES),
+                _ => Some(WsaError::WSAEADDRINUSE),
+            };
+        }
+        if old.ip.is_unspecified() {
+            return old.exclusive.then_some(WsaError::WSAEACCES);
+        }
+        if new.ip.is_unspecified() {
+            return new.exclusive.then_some(WsaError::WSAEADDRINUSE);
+        }
+        return None;
+    }
+    // Different families: only a dual-stack IPv6 wildcard reaches IPv4 addresses.
+    if old.dual && new.ip.is_ipv4() {
+        return old.exclusive.then_some(WsaError::WSAEACCES);
+    }
+    if new.dual && old.ip.is_ipv4() {
+        return new.exclusive.then_some(WsaError::WSAEADDRINUSE);
+    }
+    None
 }
 
 /// `int listen(SOCKET s, int backlog)`.

@@ -275,3 +275,11 @@ fn udp_connect() {
 fn overlapped_status() {
     common::run_c_test("overlapped_status");
 }
+
+/// Windows' bind conflict table (Wine's test_reuseaddr, test_ipv6only): an exclusive
+/// wildcard refuses specific addresses of its port with `WSAEACCES` (a dual-stack IPv6
+/// one also IPv4's); a specific address under a plain wildcard binds, exclusive or not.
+#[test]
+fn bind_rules() {
+    common::run_c_test("bind_rules");
+}
