@@ -50,6 +50,81 @@ pub(crate) struct ApcQueue {
     /// The owner has exited: pushes are dropped.
     dead: AtomicBool,
     waiter: Arc<Waiter>,
+    /// Wakes the owner out of an alertable blocking call (see [`poll_blocking`]).
+    kick: Kick,
+}
+
+/// How a push wakes the owner while it is blocked in the kernel in a synchronous socket
+/// call that waits alertably ([`poll_blocking`]): an eventfd in that call's poll set.
+///
+/// The handoff: the owner sets `polling`, then looks at the queue (under its lock), then
+/// polls; a pusher pushes (under the lock), then reads `polling` and, if set, makes the
+/// eventfd readable. Either the owner's look comes after the push (it finds the APC) or
+/// its store of `polling` happens before the pusher's read, through the queue's lock (the
+/// pusher signals, and the eventfd stays readable until the owner drains it). Model:
+/// `loom_apc_wakes_a_blocking_poll`.
+#[derive(Debug, Default)]
+struct Kick {
+    /// The owner is inside an alertable blocking poll.
+    polling: AtomicBool,
+    /// The eventfd, made by the owner before it first sets `polling`.
+    #[cfg(not(loom))]
+    fd: std::sync::OnceLock<std::os::fd::OwnedFd>,
+    /// The model of the eventfd's readability.
+    #[cfg(loom)]
+    readable: AtomicBool,
+}
+
+impl Kick {
+    /// Called by pushers after the push.
+    fn after_push(&self) {
+        if self.polling.load(Ordering::SeqCst) {
+            self.signal();
+        }
+    }
+
+    #[cfg(not(loom))]
+    fn signal(&self) {
+        use std::os::fd::AsRawFd;
+        if let Some(fd) = self.fd.get() {
+            let one: u64 = 1;
+            // SAFETY: writes 8 bytes from a live u64 to an eventfd this queue owns.
+            let _ = unsafe { libc::write(fd.as_raw_fd(), (&raw const one).cast(), 8) };
+        }
+    }
+
+    #[cfg(loom)]
+    fn signal(&self) {
+        self.readable.store(true, Ordering::SeqCst);
+    }
+
+    /// The owner's eventfd (made on first use); `None` if the kernel refuses one.
+    #[cfg(not(loom))]
+    fn fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        if let Some(fd) = self.fd.get() {
+            return Some(fd.as_raw_fd());
+        }
+        // SAFETY: plain eventfd(2) call; the result is checked before use.
+        let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if raw < 0 {
+            return None;
+        }
+        // SAFETY: `raw` is a new descriptor that nothing else owns.
+        let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+        Some(self.fd.get_or_init(|| owned).as_raw_fd())
+    }
+
+    /// Makes the eventfd unreadable again (the owner, before it looks at the queue).
+    #[cfg(not(loom))]
+    fn drain(&self) {
+        use std::os::fd::AsRawFd;
+        if let Some(fd) = self.fd.get() {
+            let mut v: u64 = 0;
+            // SAFETY: reads 8 bytes into a live u64 from a non-blocking eventfd.
+            let _ = unsafe { libc::read(fd.as_raw_fd(), (&raw mut v).cast(), 8) };
+        }
+    }
 }
 
 impl std::fmt::Debug for ApcQueue {
@@ -75,6 +150,7 @@ impl ApcQueue {
         if self.alertable.load(Ordering::SeqCst) {
             self.waiter.notify();
         }
+        self.kick.after_push();
     }
 
     /// Queues a user APC; `false` (and `f` is dropped unrun) when the owner has exited.
@@ -94,6 +170,7 @@ impl ApcQueue {
         if self.alertable.load(Ordering::SeqCst) {
             self.waiter.notify();
         }
+        self.kick.after_push();
         true
     }
 
@@ -129,6 +206,7 @@ std::thread_local! {
             alertable: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             waiter: wait::current(),
+            kick: Kick::default(),
         }),
         routines: RefCell::new(HashMap::new()),
         next_token: Cell::new(1),
@@ -144,6 +222,7 @@ loom::thread_local! {
             alertable: AtomicBool::new(false),
             dead: AtomicBool::new(false),
             waiter: wait::current(),
+            kick: Kick::default(),
         }),
         routines: RefCell::new(HashMap::new()),
         next_token: Cell::new(1),
@@ -325,4 +404,196 @@ pub fn sleep_alertable(timeout: Option<Duration>) -> SleepOutcome {
 /// driving completions for other threads if this thread is the one reaping.
 pub fn sleep(timeout: Duration) {
     let _ = wait_impl(&[], Some(timeout), false, false);
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    /// The calling thread's blocking socket calls wait alertably ([`AlertableBlocking`]).
+    static BLOCKING_ALERTABLE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// While it lives, the calling thread's synchronous socket calls that block (a blocking
+/// `recv`, `send`, `accept`, `connect`, and [`poll`](crate::poll)) wait **alertably**, as
+/// Winsock's blocking calls do: completion routines and user APCs ([`ApcTarget`]) queued
+/// to the thread run while the call waits (one queued from another thread wakes it to
+/// run), and the call then goes on waiting for what it waits for, until its own timeout.
+/// A call that finds its socket ready at once runs nothing. Without it (the default),
+/// blocking calls never run routines.
+///
+/// # Examples
+/// ```
+/// use overlapped::AlertableBlocking;
+/// let _alertable = AlertableBlocking::enter();
+/// // blocking socket calls on this thread now run its queued APCs while they wait
+/// ```
+#[derive(Debug)]
+pub struct AlertableBlocking {
+    #[cfg_attr(loom, allow(dead_code))]
+    was: bool,
+    /// Restores a thread-local: stays on its thread.
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+#[cfg(not(loom))]
+impl AlertableBlocking {
+    /// Makes the calling thread's blocking calls alertable until the guard drops (the
+    /// previous setting comes back then; guards nest).
+    pub fn enter() -> Self {
+        Self {
+            was: BLOCKING_ALERTABLE.with(|b| b.replace(true)),
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+#[cfg(not(loom))]
+impl Drop for AlertableBlocking {
+    fn drop(&mut self) {
+        let was = self.was;
+        let _ = BLOCKING_ALERTABLE.try_with(|b| b.set(was));
+    }
+}
+
+/// Marks the owner as polling for the scope's lifetime (nested polls restore it).
+struct PollingScope<'a> {
+    kick: &'a Kick,
+    was: bool,
+}
+
+impl<'a> PollingScope<'a> {
+    fn enter(kick: &'a Kick) -> Self {
+        let was = kick.polling.swap(true, Ordering::SeqCst);
+        Self { kick, was }
+    }
+}
+
+impl Drop for PollingScope<'_> {
+    fn drop(&mut self) {
+        self.kick.polling.store(self.was, Ordering::SeqCst);
+    }
+}
+
+/// `poll(2)` on `fds` for a synchronous call: retries on `EINTR` until `timeout` (`None`
+/// = forever) and returns how many are ready (0: the time passed). On a thread inside
+/// [`AlertableBlocking`], once nothing is ready at once, it runs the thread's queued
+/// routines and APCs while it waits (woken by one queued from another thread) and goes
+/// on waiting until `timeout`.
+#[cfg(not(loom))]
+pub(crate) fn poll_blocking(
+    fds: &mut [libc::pollfd],
+    timeout: Option<Duration>,
+) -> std::io::Result<usize> {
+    use std::time::Instant;
+    let deadline = timeout.map(|t| Instant::now() + t);
+    // Milliseconds left, rounded up (a wait shorter than 1 ms still waits).
+    let left = || -> i32 {
+        deadline.map_or(-1, |d| {
+            let rest = d.saturating_duration_since(Instant::now());
+            let ms = rest.as_micros().div_ceil(1000);
+            i32::try_from(ms).unwrap_or(i32::MAX)
+        })
+    };
+    let nfds = |n: usize| {
+        libc::nfds_t::try_from(n).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))
+    };
+    let sys_poll = |fds: &mut [libc::pollfd], ms: i32| -> std::io::Result<Option<usize>> {
+        // SAFETY: `fds` is a live, writable array of `fds.len()` pollfd records.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), nfds(fds.len())?, ms) };
+        if r >= 0 {
+            return Ok(Some(r.unsigned_abs() as usize));
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() == std::io::ErrorKind::Interrupted {
+            Ok(None)
+        } else {
+            Err(e)
+        }
+    };
+    let alertable = BLOCKING_ALERTABLE.with(Cell::get);
+    let queue = if alertable {
+        CTX.try_with(|c| Arc::clone(&c.apc)).ok()
+    } else {
+        None
+    };
+    let kick_fd = queue.as_ref().and_then(|q| q.kick.fd());
+    let (Some(queue), Some(kick_fd)) = (queue, kick_fd) else {
+        loop {
+            if let Some(n) = sys_poll(fds, left())? {
+                return Ok(n);
+            }
+        }
+    };
+    // Ready at once, or not to wait: the call does not wait, and runs nothing.
+    if let Some(n) = sys_poll(fds, 0)?
+        && (n > 0 || timeout == Some(Duration::ZERO))
+    {
+        return Ok(n);
+    }
+    let mut all: Vec<libc::pollfd> = fds.to_vec();
+    all.push(libc::pollfd {
+        fd: kick_fd,
+        events: libc::POLLIN,
+        revents: 0,
+    });
+    let _polling = PollingScope::enter(&queue.kick);
+    loop {
+        queue.kick.drain();
+        run_pending();
+        let ms = left();
+        let Some(n) = sys_poll(&mut all, ms)? else {
+            continue;
+        };
+        let kicked = all.last().is_some_and(|k| k.revents != 0);
+        let n = n - usize::from(kicked);
+        if n > 0 || (ms == 0 && !kicked) {
+            for (f, a) in fds.iter_mut().zip(&all) {
+                f.revents = a.revents;
+            }
+            return Ok(n);
+        }
+        if ms == 0 {
+            // The time passed while routines were queued: run them, then report it.
+            queue.kick.drain();
+            run_pending();
+            for f in fds.iter_mut() {
+                f.revents = 0;
+            }
+            return Ok(0);
+        }
+    }
+}
+
+/// The loom build's [`poll_blocking`]: models never block in the kernel.
+#[cfg(loom)]
+pub(crate) fn poll_blocking(
+    fds: &mut [libc::pollfd],
+    timeout: Option<Duration>,
+) -> std::io::Result<usize> {
+    let ms = timeout.map_or(-1, |d| i32::try_from(d.as_millis()).unwrap_or(i32::MAX));
+    let nfds = libc::nfds_t::try_from(fds.len())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: `fds` is a live, writable array of `nfds` pollfd records.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), nfds, ms) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(r.unsigned_abs() as usize)
+}
+
+/// The loom model of [`poll_blocking`]'s alertable wait, over the real [`Kick`] protocol
+/// with the eventfd modelled by `Kick::readable`: arms the kick, drains it, runs what is
+/// queued, and otherwise "blocks" until the kick is readable. Whether an APC ran.
+#[cfg(loom)]
+pub(crate) fn model_alertable_block() -> bool {
+    let queue = current_queue();
+    let _polling = PollingScope::enter(&queue.kick);
+    loop {
+        queue.kick.readable.store(false, Ordering::SeqCst);
+        if run_pending() {
+            return true;
+        }
+        while !queue.kick.readable.load(Ordering::SeqCst) {
+            loom::thread::yield_now();
+        }
+    }
 }

@@ -69,8 +69,8 @@ use crate::engine::op::{Completion, OpDesc};
 use crate::engine::{self, SocketState};
 use crate::error::WsaError;
 use crate::ops::{
-    Accept, Accepted, Connect, IoctlOutput, IoctlRequest, Received, Recv, RecvFrom, Send, SendTo,
-    Status, WaitReady,
+    Accept, Accepted, Connect, IoctlOutput, IoctlRequest, Received, ReceivedMsg, Recv, RecvFrom,
+    RecvMsg, Send, SendTo, Status, WaitReady,
 };
 use crate::overlapped::Overlapped;
 use crate::socket::Readiness;
@@ -336,6 +336,7 @@ macro_rules! into_future {
 into_future! {
     impl[B: IoBufsMut] Recv<B> => B;
     impl[B: IoBufsMut] RecvFrom<B> => Received<B>;
+    impl[B: IoBufsMut, C: IoBufMut] RecvMsg<B, C> => ReceivedMsg<B, C>;
     impl[B: IoBufs] Send<B> => B;
     impl[B: IoBufs] SendTo<B> => B;
     impl[B: IoBufMut] Accept<B> => Accepted<B>;

@@ -103,7 +103,7 @@ mod sys;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-pub use alertable::{ApcTarget, SleepOutcome, sleep, sleep_alertable};
+pub use alertable::{AlertableBlocking, ApcTarget, SleepOutcome, sleep, sleep_alertable};
 pub use buf::{BufList, IoBuf, IoBufMut, IoBufs, IoBufsMut, RawBuf, Slice};
 pub use engine::op::Completion;
 pub use engine::{BackendInfo, probe};
@@ -111,7 +111,7 @@ pub use error::{NtStatus, WsaError, win32};
 pub use event::{Event, EventWait, MAXIMUM_WAIT_EVENTS, WaitOutcome, wait_all, wait_any};
 pub use ops::{
     Accept, Accepted, AddressHook, Connect, Ioctl, IoctlOutput, IoctlRequest, Posted, Received,
-    Recv, RecvFrom, Send, SendTo, Status, WaitReady,
+    ReceivedMsg, Recv, RecvFrom, RecvMsg, Send, SendTo, Status, WaitReady,
 };
 pub use overlapped::{Overlapped, Transfer};
 pub use port::{CompletionPort, DequeueError, Packet};

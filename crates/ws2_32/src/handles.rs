@@ -224,6 +224,9 @@ pub(crate) fn guard<R>(fail: R, f: impl FnOnce() -> Result<R, u32>) -> R {
 /// `inet_addr`, `WSAGetLastError`): those use [`guard`]. One rule, by family: every
 /// export that takes a `SOCKET` and reports through `WSAGetLastError` uses `ws_guard`.
 pub(crate) fn ws_guard<R>(fail: R, f: impl FnOnce() -> Result<R, u32>) -> R {
+    // Winsock's blocking calls wait alertably: queued APCs and completion routines run
+    // while a blocking recv/send/accept/connect/select waits (semantics 1.2).
+    let _alertable = overlapped::AlertableBlocking::enter();
     guard(fail, || {
         let r = f()?;
         set_last_error(0);

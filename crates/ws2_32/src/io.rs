@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use overlapped::{
     Accept, BufList, Completion, Connect, Event, Ioctl, IoctlOutput, NtStatus, Overlapped, RawBuf,
-    Recv, RecvFrom, Send, SendTo, Shutdown, Status, WsaError,
+    Recv, RecvFrom, RecvMsg, Send, SendTo, Shutdown, Status, WsaError,
 };
 
 use crate::addr;
@@ -328,6 +328,15 @@ fn finish(
     flags: *mut DWORD,
 ) -> Result<i32, u32> {
     match r {
+        Ok(Status::Immediate(_))
+            if p.publish.is_none() && p.ov.status() == NtStatus::BUFFER_OVERFLOW =>
+        {
+            // With a completion routine, Windows reports a warning completion (a
+            // truncated datagram or control data) through the routine only: the call
+            // says WSA_IO_PENDING (Wine's test_ip_pktinfo).
+            p.keep(true);
+            Err(err(WsaError::WSA_IO_PENDING))
+        }
         Ok(Status::Immediate(t)) => {
             p.keep(true);
             // SAFETY: a null or valid count pointer (the contract).
@@ -422,7 +431,15 @@ fn post_transfer(
     let write_from_c =
         // SAFETY: the caller's `lpFrom`/`lpFromlen`, valid until completion (the contract).
         move |c: &Completion<overlapped::Received<Bufs>>| unsafe { write_from(c.output.from, from, fromlen) };
+    let msg_addr = op.msg();
+    let write_msg_c =
+        // SAFETY: the caller's `lpMsg`, valid until completion (the WSARecvMsg contract).
+        move |c: &Completion<MsgOut>| unsafe { write_msg(&c.output, msg_addr) };
     match (op, mode) {
+        (Op::RecvMsg(_), Mode::Routine(r)) => msg_recv(sock, list, flags_in, msg_addr)?
+            .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, write_msg_c)),
+        (Op::RecvMsg(_), Mode::Event) => msg_recv(sock, list, flags_in, msg_addr)?
+            .post_with_thread_callback(&p.ov, p.callback(write_msg_c)),
         (Op::Recv, Mode::Routine(r)) => Recv::new(sock, list)
             .flags(flags_in)
             .post_with_routine(&p.ov, routine_adapter(r, p.c_ov, |_| {})),
@@ -472,7 +489,7 @@ unsafe fn transfer(
     let list = unsafe { capture(bufs, count) }?;
     handles::check_opt_out(done)?;
     handles::check_opt_out(flags_out)?;
-    let reads = matches!(op, Op::Recv | Op::RecvFrom(..));
+    let reads = matches!(op, Op::Recv | Op::RecvFrom(..) | Op::RecvMsg(_));
     if c_ov.is_null() {
         let r = sync_transfer(&entry, list, done, flags_in, flags_out, op);
         if reads {
@@ -534,6 +551,8 @@ enum Op {
     Recv,
     /// The caller's `lpFrom` and `lpFromlen`, as addresses.
     RecvFrom(usize, usize),
+    /// The caller's `WSAMSG`, as an address.
+    RecvMsg(usize),
     Send,
     SendTo(SocketAddr),
 }
@@ -545,6 +564,54 @@ impl Op {
             _ => (0, 0),
         }
     }
+
+    fn msg(&self) -> usize {
+        match self {
+            Op::RecvMsg(m) => *m,
+            _ => 0,
+        }
+    }
+}
+
+/// What a WSARecvMsg's library operation gives back.
+type MsgOut = overlapped::ReceivedMsg<Bufs, RawBuf>;
+
+/// The library operation of a WSARecvMsg: the message's control buffer goes with it.
+fn msg_recv(
+    sock: &overlapped::Socket,
+    list: Bufs,
+    flags_in: u32,
+    msg: usize,
+) -> Result<RecvMsg<Bufs, RawBuf>, WsaError> {
+    let m = msg as *const WSAMSG;
+    // SAFETY: the caller's `lpMsg`, checked readable by `wsa_recv_msg`.
+    let (buf, len) = unsafe { ((*m).control.buf, (*m).control.len) };
+    if buf.is_null() && len > 0 {
+        return Err(WsaError::WSAEFAULT);
+    }
+    // SAFETY: the WSARecvMsg contract: `Control.buf` is valid for `Control.len` bytes
+    // until the completion is observed.
+    let control = unsafe { RawBuf::new(buf.cast(), len as usize) };
+    Ok(RecvMsg::new(sock, list, control).flags(flags_in))
+}
+
+/// Writes a WSARecvMsg's outputs to its `WSAMSG`: the sender (when `name` is set), the
+/// control data's length and the message flags.
+///
+/// # Safety
+/// `msg` must be the caller's `lpMsg`, still valid.
+unsafe fn write_msg(out: &MsgOut, msg: usize) {
+    let m = msg as *mut WSAMSG;
+    // SAFETY: the caller's contract.
+    let (name, namelen) = unsafe { ((*m).name, &raw mut (*m).namelen) };
+    if let Some(a) = out.from {
+        // SAFETY: `name` null or valid for `*namelen` bytes (the contract).
+        let _ = unsafe { addr::write(&a, name, namelen) };
+    }
+    // SAFETY: the caller's contract.
+    unsafe { (*m).control.len = u32::try_from(out.control_len).unwrap_or(u32::MAX) };
+    // SAFETY: the caller's contract.
+    unsafe { (*m).flags = out.msg_flags };
 }
 
 /// A transfer without an overlapped record: a synchronous call, honouring the socket's
@@ -588,6 +655,17 @@ fn sync_transfer(
             unsafe { write_from(out.from, from, fromlen) };
             t
         }
+        Op::RecvMsg(msg) => {
+            let posted = msg_recv(sock, list, flags_in, msg).and_then(|r| r.post(&ov));
+            let (r, out) = sync_wait_keep(entry, &ov, posted, timeout)?;
+            // SAFETY: the caller's `lpMsg`, valid during the call (the contract).
+            unsafe { write_msg(&out, msg) };
+            // A message whose data or control data was cut is WSAEMSGSIZE, and the
+            // count is still written.
+            // SAFETY: a null or valid count pointer (the contract).
+            unsafe { write_count(done, out.bytes) };
+            r.map_err(err)?
+        }
         Op::Send => {
             sync_wait(
                 entry,
@@ -625,27 +703,55 @@ fn sync_wait<T: 'static>(
     posted: Result<overlapped::Posted<T>, WsaError>,
     timeout: Option<Duration>,
 ) -> Result<(overlapped::Transfer, T), u32> {
+    let (r, out) = sync_wait_keep(entry, ov, posted, timeout)?;
+    Ok((r.map_err(err)?, out))
+}
+
+/// As [`sync_wait`], but the operation's own result comes back with its output, so a
+/// failed operation's output can still be written.
+fn sync_wait_keep<T: 'static>(
+    entry: &SockEntry,
+    ov: &Overlapped,
+    posted: Result<overlapped::Posted<T>, WsaError>,
+    timeout: Option<Duration>,
+) -> Result<(Result<overlapped::Transfer, WsaError>, T), u32> {
     let posted = posted.map_err(err)?;
     if posted.immediate().is_none() {
         let late = if entry.sock.is_nonblocking() {
             Some(WsaError::WSAEWOULDBLOCK)
+        } else if wait_alertably(ov, timeout) {
+            None
         } else {
-            match ov.result_timeout(timeout) {
-                Err(WsaError::WSA_IO_INCOMPLETE) => Some(WsaError::WSAETIMEDOUT),
-                _ => None,
-            }
+            Some(WsaError::WSAETIMEDOUT)
         };
         if let Some(late) = late {
             entry.sock.cancel(ov);
             let (r, out) = posted.wait();
             return match r {
-                Ok(t) => Ok((t, out)),
+                Ok(t) => Ok((Ok(t), out)),
                 Err(_) => Err(err(late)),
             };
         }
     }
-    let (r, out) = posted.wait();
-    Ok((r.map_err(err)?, out))
+    Ok(posted.wait())
+}
+
+/// Waits for a synchronous call's record as Winsock's blocking calls wait: alertably
+/// (queued APCs and completion routines run meanwhile, and the wait goes on until
+/// `timeout`). Whether the operation completed in time.
+fn wait_alertably(ov: &Overlapped, timeout: Option<Duration>) -> bool {
+    let Some(event) = ov.event() else {
+        return !matches!(ov.result_timeout(timeout), Err(WsaError::WSA_IO_INCOMPLETE));
+    };
+    let deadline = timeout.map(|t| std::time::Instant::now() + t);
+    loop {
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        match overlapped::wait_any(&[event], left, true) {
+            Ok(overlapped::WaitOutcome::IoCompletion) => {}
+            Ok(overlapped::WaitOutcome::Timeout) => return ov.is_complete(),
+            _ => return true,
+        }
+    }
 }
 
 fn ret(r: Result<i32, u32>) -> Result<i32, u32> {
@@ -878,10 +984,11 @@ unsafe fn overlapped_result(c_ov: *mut OVERLAPPED, wait: bool) -> Result<(usize,
 /// `BOOL WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD
 /// lpcbTransfer, BOOL fWait, LPDWORD lpdwFlags)`.
 ///
-/// Returns TRUE with the byte count (and flags: `MSG_PARTIAL` for a truncated datagram)
-/// when the operation succeeded; FALSE with `WSA_IO_INCOMPLETE` while it is pending and
-/// `fWait` is FALSE; FALSE with the operation's **WSA-family** error otherwise
-/// (`WSAECONNRESET`, `WSA_OPERATION_ABORTED`, `WSAECONNABORTED`, ...). `fWait` waits
+/// Returns TRUE with the byte count (and flags 0) when the operation succeeded; FALSE
+/// with `WSA_IO_INCOMPLETE` while it is pending and `fWait` is FALSE; FALSE with the
+/// operation's **WSA-family** error otherwise (`WSAECONNRESET`, `WSA_OPERATION_ABORTED`,
+/// `WSAECONNABORTED`, ...; `WSAEMSGSIZE` for a truncated datagram or control data, with
+/// the byte count written and the flags left as they were). `fWait` waits
 /// non-alertably. Errors: `WSAENOTSOCK`, `WSAEFAULT` (NULL `lpOverlapped`).
 ///
 /// Parameters: the socket the operation was posted on, its `WSAOVERLAPPED`, where to write the count and flags (either may be NULL), `fWait`.
@@ -905,19 +1012,17 @@ pub unsafe extern "C" fn WSAGetOverlappedResult(
         handles::check_opt_out(flags)?;
         // SAFETY: the contract.
         let (bytes, status) = unsafe { overlapped_result(ov, wait != 0) }?;
-        if !flags.is_null() {
-            let f = if status == NtStatus::BUFFER_OVERFLOW {
-                c::MSG_PARTIAL
-            } else {
-                0
-            };
-            // SAFETY: non-null and valid (the contract).
-            unsafe { flags.write(f) };
-        }
         match status.to_wsa() {
             None => {
                 // SAFETY: a null or valid count pointer (the contract).
                 unsafe { write_count(transferred, bytes) };
+                // The flags are written on success only: a warning (a truncated
+                // datagram or control data) leaves them as they were (Wine's
+                // test_ip_pktinfo).
+                if !flags.is_null() {
+                    // SAFETY: non-null and valid (the contract).
+                    unsafe { flags.write(0) };
+                }
                 Ok(TRUE)
             }
             Some(e) => {
@@ -1451,7 +1556,12 @@ pub struct WSAMSG {
 }
 
 /// `WSARecvMsg` (extension function): a WSARecvFrom into the message's buffers and
-/// name; no control data is produced (`Control.len` becomes 0).
+/// name that also gives the control data (`IP_PKTINFO`, `IP_TTL`, `IP_TOS`,
+/// `IPV6_PKTINFO`, `IPV6_HOPLIMIT`, `IPV6_TCLASS`, in `WSACMSGHDR` layout) in
+/// `Control`, and the message flags (`MSG_TRUNC`, `MSG_CTRUNC`) in `dwFlags`. Control
+/// data that does not fit: `WSAEMSGSIZE` (`STATUS_BUFFER_OVERFLOW`) with `MSG_CTRUNC`,
+/// the datagram received whole and counted. The message's outputs are written at
+/// completion, before the notification; `*lpMsg` must stay valid until then.
 ///
 /// # Safety
 /// As [`WSARecvFrom`] for the message's members.
@@ -1467,32 +1577,35 @@ unsafe extern "C" fn wsa_recv_msg(
         set_last_error(code);
         return SOCKET_ERROR;
     }
-    if msg.is_null() {
-        set_last_error(err(WsaError::WSAEFAULT));
-        return SOCKET_ERROR;
-    }
-    // SAFETY: non-null and valid (the contract).
-    let m = unsafe { &mut *msg };
-    m.control.len = 0;
-    let name = if m.name.is_null() {
-        std::ptr::null_mut()
-    } else {
-        &raw mut m.namelen
-    };
-    // SAFETY: forwarded contract.
-    unsafe {
-        WSARecvFrom(
-            s,
-            m.buffers,
-            m.count,
-            received,
-            &raw mut m.flags,
-            m.name,
-            name,
-            ov,
-            routine,
-        )
-    }
+    ws_guard(SOCKET_ERROR, || {
+        let e = handles::socket(s)?;
+        if msg.is_null() {
+            return Err(err(WsaError::WSAEFAULT));
+        }
+        handles::check_out(msg)?;
+        // SAFETY: checked readable and writable; valid until completion (the contract).
+        let (name, bufs, count, flags) =
+            unsafe { ((*msg).name, (*msg).buffers, (*msg).count, (*msg).flags) };
+        // Too small a name buffer fails now, not after the datagram was taken.
+        // SAFETY: as above; `name` null or valid for `namelen` bytes.
+        unsafe { addr::check_room(e.sock.family(), name, &raw const (*msg).namelen) }?;
+        let op = Op::RecvMsg(msg as usize);
+        // SAFETY: the contract; the message's outputs (name, `Control.len`, `dwFlags`)
+        // are written at completion, before the notification.
+        ret(unsafe {
+            transfer(
+                s,
+                bufs,
+                count,
+                received,
+                flags,
+                std::ptr::null_mut(),
+                ov,
+                routine,
+                op,
+            )
+        })
+    })
 }
 
 /// `WSASendMsg` (extension function): a WSASendTo of the message's buffers (control
@@ -1522,6 +1635,12 @@ unsafe extern "C" fn wsa_send_msg(
         set_last_error(err(WsaError::WSAEINVAL));
         return SOCKET_ERROR;
     }
+    if let Ok(e) = handles::socket(s) {
+        // Windows binds an unbound datagram socket (wildcard address, a free port) as
+        // soon as WSASendMsg has a message, before the other parameters are checked: a
+        // call that then fails leaves it bound too.
+        bind_if_unbound(&e.sock);
+    }
     // SAFETY: non-null and valid (the contract).
     let m = unsafe { &*msg };
     if m.name.is_null() {
@@ -1533,6 +1652,17 @@ unsafe extern "C" fn wsa_send_msg(
         WSASendTo(
             s, m.buffers, m.count, sent, flags, m.name, m.namelen, ov, routine,
         )
+    }
+}
+
+/// Binds `sock` to the wildcard address and a free port if it has no local address yet.
+fn bind_if_unbound(sock: &overlapped::Socket) {
+    if let Ok(a) = sock.local_addr()
+        && a.port() == 0
+        && a.ip().is_unspecified()
+    {
+        // A failure leaves it unbound; the send then reports what Linux says.
+        let _ = sock.bind(SocketAddr::new(a.ip(), 0));
     }
 }
 

@@ -37,18 +37,50 @@ pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
     handles::insert(Object::Socket(Arc::new(entry)))
 }
 
+/// `SOCK_RAW`.
+const SOCK_RAW: i32 = 3;
+
+/// Creates a socket as Windows matches `(af, type, protocol)` against its protocol
+/// catalog (Wine's test_WSASocket records the outcomes): `AF_UNSPEC` with protocol 0 is
+/// `WSAEINVAL`; a type of 0 is the first catalog entry for the protocol (TCP or 0: a
+/// stream, UDP: a datagram socket, another IP protocol up to 255: raw); then an unknown
+/// type is `WSAESOCKTNOSUPPORT`, an unknown family `WSAEAFNOSUPPORT` (`AF_UNSPEC` is
+/// `AF_INET`), a protocol the type does not carry `WSAEPROTONOSUPPORT`.
+///
+/// # Compatibility
+/// Raw sockets are not provided: `SOCK_RAW` is `WSAEACCES`, what Windows answers a
+/// process that may not open one.
 fn create(af: i32, ty: i32, protocol: i32, overlapped: bool) -> Result<SOCKET, u32> {
     started()?;
+    if af == c::AF_UNSPEC && protocol == 0 {
+        return Err(err(WsaError::WSAEINVAL));
+    }
+    let ty = match (ty, protocol) {
+        (0, 0 | c::IPPROTO_TCP) => c::SOCK_STREAM,
+        (0, c::IPPROTO_UDP) => c::SOCK_DGRAM,
+        (0, 1..=255) => SOCK_RAW,
+        (0, _) => return Err(err(WsaError::WSAEPROTONOSUPPORT)),
+        (t, _) => t,
+    };
     let kind = match ty {
-        c::SOCK_STREAM => Kind::Stream,
-        c::SOCK_DGRAM => Kind::Datagram,
+        c::SOCK_STREAM => Some(Kind::Stream),
+        c::SOCK_DGRAM => Some(Kind::Datagram),
+        SOCK_RAW => None,
         _ => return Err(err(WsaError::WSAESOCKTNOSUPPORT)),
+    };
+    let af = if af == c::AF_UNSPEC { c::AF_INET } else { af };
+    let family = addr::family_to_linux(af).ok_or(err(WsaError::WSAEAFNOSUPPORT))?;
+    let Some(kind) = kind else {
+        return Err(err(if (0..=255).contains(&protocol) {
+            WsaError::WSAEACCES
+        } else {
+            WsaError::WSAEPROTONOSUPPORT
+        }));
     };
     match (kind, protocol) {
         (_, 0) | (Kind::Stream, c::IPPROTO_TCP) | (Kind::Datagram, c::IPPROTO_UDP) => {}
         _ => return Err(err(WsaError::WSAEPROTONOSUPPORT)),
     }
-    let family = addr::family_to_linux(af).ok_or(err(WsaError::WSAEAFNOSUPPORT))?;
     let sock = Socket::new(family, kind).map_err(err)?;
     crate::sockopt::apply_defaults(&sock);
     register(sock, overlapped)
@@ -127,12 +159,12 @@ pub unsafe extern "C" fn WSASocketA(
                 v
             }
         };
-        create(
-            pick(af, i_af),
-            pick(ty, i_ty),
-            pick(protocol, i_proto),
-            overlapped,
-        )
+        // With a record, the family is not inferred: it must name one.
+        let af = pick(af, i_af);
+        if addr::family_to_linux(af).is_none() {
+            return Err(err(WsaError::WSAEAFNOSUPPORT));
+        }
+        create(af, pick(ty, i_ty), pick(protocol, i_proto), overlapped)
     })
 }
 

@@ -283,3 +283,35 @@ fn overlapped_status() {
 fn bind_rules() {
     common::run_c_test("bind_rules");
 }
+
+/// Winsock's blocking calls wait alertably (Wine's test_select/test_WSARecv): an APC
+/// queued to a thread blocked in `recv`, `WSARecv` or `select` runs during the call,
+/// which goes on waiting; a call ready at once runs nothing.
+#[test]
+fn blocking_apc() {
+    common::run_c_test("blocking_apc");
+}
+
+/// `socket`/`WSASocket` infer the type from the protocol and `AF_INET` from `AF_UNSPEC`,
+/// with Windows' error codes and their order; raw sockets are `WSAEACCES`.
+#[test]
+fn socket_inference() {
+    common::run_c_test("socket_inference");
+}
+
+/// WSARecvMsg's control data (Wine's test_ip_pktinfo, test_ipv4_cmsg, test_ipv6_cmsg):
+/// WSACMSGHDR layout and Windows numbering, a short control buffer is WSAEMSGSIZE with
+/// MSG_CTRUNC (WSAGetOverlappedResult leaves the flags; a routine post says
+/// WSA_IO_PENDING); a failed WSASendMsg still binds (Wine's test_WSASendMsg).
+#[test]
+fn recvmsg_control() {
+    common::run_c_test("recvmsg_control");
+}
+
+/// Windows' bind conflict table (Wine's test_reuseaddr, test_ipv6only): an exclusive
+/// wildcard refuses specific addresses of its port with `WSAEACCES` (a dual-stack IPv6
+/// one also IPv4's); a specific address under a plain wildcard binds, exclusive or not.
+#[test]
+fn bind_rules() {
+    common::run_c_test("bind_rules");
+}

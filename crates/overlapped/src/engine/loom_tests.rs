@@ -379,3 +379,23 @@ fn loom_driver_handoff() {
         }
     });
 }
+
+/// A user APC queued from another thread to a thread blocked in an alertable
+/// synchronous call (`poll_blocking`): the blocked thread always wakes and runs it,
+/// whatever the interleaving of its arming and the push (no lost wake-up).
+#[test]
+fn loom_apc_wakes_a_blocking_poll() {
+    loom::model(|| {
+        let target = alertable::ApcTarget::current();
+        let ran = Arc::new(crate::sync::AtomicUsize::new(0));
+        let r = Arc::clone(&ran);
+        let t = loom::thread::spawn(move || {
+            assert!(target.queue(move || {
+                r.fetch_add(1, crate::sync::Ordering::SeqCst);
+            }));
+        });
+        assert!(alertable::model_alertable_block());
+        t.join().unwrap();
+        assert_eq!(ran.load(crate::sync::Ordering::SeqCst), 1);
+    });
+}

@@ -24,7 +24,7 @@ pub use accept::{Accept, Accepted, AddressHook};
 pub use connect::Connect;
 pub use ioctl::{Ioctl, IoctlOutput, IoctlRequest};
 pub use ready::WaitReady;
-pub use recv::{Received, Recv, RecvFrom};
+pub use recv::{Received, ReceivedMsg, Recv, RecvFrom, RecvMsg};
 pub use send::{Send, SendTo};
 
 use crate::engine::op::{Completion, OpDesc, OutputSlot, box_routine};
@@ -45,6 +45,10 @@ pub mod flags {
     pub const MSG_WAITALL: u32 = 0x8;
     /// `MSG_PARTIAL` (output): the datagram did not fit and was truncated.
     pub const MSG_PARTIAL: u32 = 0x8000;
+    /// `MSG_TRUNC` (output of a receive-message): the datagram was truncated.
+    pub const MSG_TRUNC: u32 = 0x0100;
+    /// `MSG_CTRUNC` (output of a receive-message): the control data was truncated.
+    pub const MSG_CTRUNC: u32 = 0x0200;
 }
 
 /// How a post went: completed during the call, or pending.

@@ -255,12 +255,14 @@ impl Socket {
                 .read_timeout_ms
                 .load(std::sync::atomic::Ordering::Acquire)
         };
-        let timeout = if ms == 0 {
-            -1
-        } else {
-            i32::try_from(ms).unwrap_or(i32::MAX)
-        };
-        if net::poll_one(fd, events, timeout)? == 0 {
+        let timeout = (ms != 0).then(|| Duration::from_millis(ms.into()));
+        let mut pfd = [libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        }];
+        // Alertable on a thread that asked for it (Winsock's blocking calls).
+        if crate::alertable::poll_blocking(&mut pfd, timeout)? == 0 {
             return Err(WsaError::WSAETIMEDOUT);
         }
         Ok(())
@@ -869,16 +871,8 @@ pub fn poll(entries: &mut [PollEntry<'_>], timeout: Option<Duration>) -> Result<
             revents: 0,
         });
     }
-    let ms = timeout.map_or(-1, |d| i32::try_from(d.as_millis()).unwrap_or(i32::MAX));
-    let nfds = libc::nfds_t::try_from(fds.len()).map_err(|_| WsaError::WSAEINVAL)?;
-    let n = loop {
-        // SAFETY: `fds` is a live array of `nfds` pollfd records.
-        match crate::error::cvt(unsafe { libc::poll(fds.as_mut_ptr(), nfds, ms) }) {
-            Ok(n) => break n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
-        }
-    };
+    // Alertable on a thread that asked for it (Winsock's select and WSAPoll).
+    let n = crate::alertable::poll_blocking(&mut fds, timeout)?;
     for (e, p) in entries.iter_mut().zip(&fds) {
         e.ready = Readiness {
             read: p.revents & libc::POLLIN != 0,
@@ -889,7 +883,7 @@ pub fn poll(entries: &mut [PollEntry<'_>], timeout: Option<Duration>) -> Result<
             read_closed: p.revents & libc::POLLRDHUP != 0,
         };
     }
-    Ok(n.unsigned_abs() as usize)
+    Ok(n)
 }
 
 fn clamp_int(v: usize) -> libc::c_int {
