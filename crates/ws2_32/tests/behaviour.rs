@@ -276,12 +276,15 @@ fn overlapped_status() {
     common::run_c_test("overlapped_status");
 }
 
-/// Windows' bind conflict table (Wine's test_reuseaddr, test_ipv6only): an exclusive
-/// wildcard refuses specific addresses of its port with `WSAEACCES` (a dual-stack IPv6
-/// one also IPv4's); a specific address under a plain wildcard binds, exclusive or not.
+/// The connection life cycle (Wine's test_shutdown, test_DisconnectEx,
+/// test_shutdown_completion_port, test_connect, test_connecting_socket, test_tcp_reset):
+/// the peer outlives the connection, shutdown of an unconnected datagram socket succeeds,
+/// DisconnectEx ends sending only and pends, connect on a listener is WSAEINVAL,
+/// ConnectEx takes its data at the call, a connect under way makes recv/send
+/// WSAENOTCONN, a reset stays POLLERR.
 #[test]
-fn bind_rules() {
-    common::run_c_test("bind_rules");
+fn conn_lifecycle() {
+    common::run_c_test("conn_lifecycle");
 }
 
 /// Winsock's blocking calls wait alertably (Wine's test_select/test_WSARecv): an APC
