@@ -1297,11 +1297,11 @@ pub unsafe extern "C" fn GetAcceptExSockaddrs(
 ///
 /// Parameters: a bound stream socket, the destination, an optional first-data buffer, where to write the count, the `OVERLAPPED` (required).
 /// Returns: TRUE on completion during the call, else FALSE with `ERROR_IO_PENDING` or the error.
-/// Memory and lifetimes: the destination is read during the call; the send buffer and `*lpOverlapped` must stay valid until the completion is observed.
+/// Memory and lifetimes: the destination and the send buffer are read during the call; `*lpOverlapped` must stay valid until the completion is observed.
 ///
 /// # Safety
-/// `name` must point to `namelen` bytes; the send buffer and `*lpOverlapped` must stay
-/// valid until the completion is observed.
+/// `name` must point to `namelen` bytes, the send buffer to `dwSendDataLength` bytes;
+/// `*lpOverlapped` must stay valid until the completion is observed.
 // Exported as `ws2_ConnectEx`, not under its Windows name: Windows declares no such function
 // (programs get it through SIO_GET_EXTENSION_FUNCTION_POINTER), so programs often name
 // their own pointer variable `ConnectEx`, which would clash with an exported symbol.
@@ -1329,8 +1329,15 @@ pub unsafe extern "C" fn ConnectEx(
         // SAFETY: the contract.
         let p = unsafe { prepare(&e, ov, Mode::Event) }?;
         let res = if send_len > 0 {
-            // SAFETY: the contract: `send_len` readable bytes until completion.
-            let data = unsafe { RawBuf::new(send_buf, send_len as usize) };
+            if !handles::readable(send_buf, send_len as usize) {
+                return Err(err(WsaError::WSAEFAULT));
+            }
+            // Taken at the call, as Windows does: the caller may reuse the buffer as soon
+            // as ConnectEx returns (Wine's test_connect clears it before the connect ends).
+            // SAFETY: `send_len` readable bytes (checked above).
+            let data =
+                unsafe { std::slice::from_raw_parts(send_buf.cast_const(), send_len as usize) }
+                    .to_vec();
             Connect::new(&e.sock, to)
                 .send(data)
                 .post_with_thread_callback(&p.ov, p.callback(|_| {}))
@@ -1390,13 +1397,15 @@ unsafe fn notify_done(
 }
 
 /// `BOOL DisconnectEx(SOCKET s, LPOVERLAPPED lpOverlapped, DWORD dwFlags, DWORD
-/// dwReserved)`: shuts the connection down (both directions) and completes at once;
-/// with an overlapped record, its notification is still delivered. `WSAENOTCONN` if not
-/// connected. `TF_REUSE_SOCKET` is accepted but the socket cannot be reused for
-/// AcceptEx/ConnectEx afterwards (see the crate's `# Compatibility`).
+/// dwReserved)`: shuts the sending side down (the socket still receives, as on
+/// Windows); without a record it completes at once, with one it reports
+/// `ERROR_IO_PENDING` and completes through the record's notification (event, port
+/// packet). `WSAENOTCONN` if not connected. `TF_REUSE_SOCKET` is accepted but the
+/// socket cannot be reused for AcceptEx/ConnectEx afterwards (see the crate's
+/// `# Compatibility`).
 ///
 /// Parameters: a connected socket, an optional `OVERLAPPED`, flags (`TF_REUSE_SOCKET` accepted), reserved.
-/// Returns: TRUE, or FALSE with `WSAENOTCONN`, `WSAENOTSOCK`.
+/// Returns: TRUE (no record), or FALSE with `ERROR_IO_PENDING`, `WSAENOTCONN`, `WSAENOTSOCK`.
 /// Memory and lifetimes: `*lpOverlapped` must stay valid until the completion is observed.
 ///
 /// # Safety
@@ -1417,12 +1426,37 @@ pub unsafe extern "C" fn DisconnectEx(
         let e = handles::socket(s)?;
         // A record still pending is refused before the connection is shut down.
         not_in_use(ov)?;
-        e.sock.shutdown(Shutdown::Both).map_err(err)?;
-        if !ov.is_null() {
-            // SAFETY: the contract.
-            unsafe { notify_done(&e, ov, None) }?;
+        // Windows ends the sending side only: the socket still receives what the peer
+        // sends (Wine's test_DisconnectEx).
+        e.sock.shutdown(Shutdown::Send).map_err(err)?;
+        if ov.is_null() {
+            return Ok(TRUE);
         }
-        Ok(TRUE)
+        // With a record, Windows reports it pending and then completes it (its packet
+        // is queued even with FILE_SKIP_COMPLETION_PORT_ON_SUCCESS).
+        // SAFETY: the contract.
+        let p = unsafe { prepare(&e, ov, Mode::Event) }?;
+        let later = Ioctl::Later {
+            status: NtStatus::SUCCESS,
+            bytes: 0,
+        };
+        match later
+            .on(&e.sock)
+            .post_with_thread_callback(&p.ov, p.callback(|_| {}))
+        {
+            Ok(Status::Immediate(_)) => {
+                p.keep(true);
+                Ok(TRUE)
+            }
+            Ok(Status::Pending) => {
+                p.keep(false);
+                Err(win32::ERROR_IO_PENDING)
+            }
+            Err(e) => {
+                p.failed(None);
+                Err(err(e))
+            }
+        }
     })
 }
 

@@ -1087,7 +1087,9 @@ pub unsafe extern "C" fn WSAPoll(
             if priority {
                 rev |= c::POLLRDBAND & want;
             }
-            if p.ready.error {
+            // A reset stays an error for WSAPoll on Windows, also once SO_ERROR was read
+            // (Linux reports POLLERR only until then).
+            if p.ready.error || p.socket.is_reset() {
                 rev |= c::POLLERR;
             }
             if p.ready.hangup || p.ready.read_closed {

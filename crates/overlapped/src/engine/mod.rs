@@ -77,6 +77,15 @@ pub(crate) struct SocketState {
     pub(crate) listening: AtomicBool,
     /// A ConnectEx is pending.
     pub(crate) connecting: AtomicBool,
+    /// The connection was made by a ConnectEx (Windows refuses `connect` on such a
+    /// socket with `WSAEINVAL`, where a `connect`ed one gives `WSAEISCONN`).
+    pub(crate) connected_ex: AtomicBool,
+    /// A stream socket's peer as last learned, and whether the connection was made
+    /// (`true`: a connect done, an accept, a `getpeername` that succeeded) or is under
+    /// way (`false`: the target of a non-blocking `connect`). Windows answers
+    /// `getpeername` with it after both sides shut down, when Linux has forgotten it,
+    /// and with the target while the connect is under way. A leaf lock.
+    pub(crate) peer: Mutex<Option<(std::net::SocketAddr, bool)>>,
     /// `SO_RCVTIMEO` / `SO_SNDTIMEO` of the synchronous calls, in ms (0 = none).
     pub(crate) read_timeout_ms: std::sync::atomic::AtomicU32,
     pub(crate) write_timeout_ms: std::sync::atomic::AtomicU32,
@@ -142,6 +151,8 @@ impl SocketState {
             shut_write: AtomicBool::new(false),
             listening: AtomicBool::new(false),
             connecting: AtomicBool::new(false),
+            connected_ex: AtomicBool::new(false),
+            peer: Mutex::new(None),
             read_timeout_ms: std::sync::atomic::AtomicU32::new(0),
             write_timeout_ms: std::sync::atomic::AtomicU32::new(0),
             accept_link: Mutex::new(None),

@@ -50,14 +50,17 @@ impl<B: IoBufs> Connect<B> {
 
     fn into_desc(self) -> Result<(Arc<SocketState>, ConnectDesc<B>), WsaError> {
         let sock = open(&self.sock)?;
+        // Windows: a ConnectEx or a non-blocking connect under way is WSAEINVAL.
         if !sock.is_stream()
             || sock.listening.load(Ordering::Acquire)
             || sock.connecting.load(Ordering::Acquire)
             || sock.accept_link.lock().is_some()
+            || net::connect_in_progress(sock.fd())
         {
             return Err(WsaError::WSAEINVAL);
         }
-        if net::peer_addr(sock.fd()).is_ok() {
+        // Connected now, or earlier (its connection since shut down or reset).
+        if net::peer_addr(sock.fd()).is_ok() || matches!(*sock.peer.lock(), Some((_, true))) {
             return Err(WsaError::WSAEISCONN);
         }
         let local = net::local_addr(sock.fd()).ok().and_then(|a| a.to_std());
@@ -99,6 +102,13 @@ impl<B> Drop for ConnectDesc<B> {
 
 impl<B: IoBufs> ConnectDesc<B> {
     fn on_connected(&mut self, sock: &SocketState) -> Step {
+        if !self.connected {
+            // Linux leaves the socket "connecting" until the next connect call, which
+            // then succeeds: make it now, so that a later connect does not succeed.
+            let _ = net::connect(sock.fd(), &self.to);
+            *sock.peer.lock() = self.to.to_std().map(|a| (a, true));
+            sock.connected_ex.store(true, Ordering::Release);
+        }
         self.connected = true;
         match self.send.as_mut() {
             None => Step::Done(Outcome::ok(0)),

@@ -231,7 +231,9 @@ impl Socket {
                     let sock = Socket {
                         state: SocketState::new(new, self.state.family, self.state.ty),
                     };
-                    return Ok((sock, peer?));
+                    let peer = peer?;
+                    sock.learn_peer(peer, true);
+                    return Ok((sock, peer));
                 }
                 Err(e) if net::errno_of(&e) == libc::EAGAIN => self.block_on(fd, libc::POLLIN)?,
                 Err(e) if net::errno_of(&e) == libc::ECONNABORTED => continue,
@@ -276,25 +278,71 @@ impl Socket {
     /// `WSAEALREADY` (a connect is under way), `WSAEINVAL` (a ConnectEx is pending).
     pub fn connect(&self, addr: SocketAddr) -> Result<(), WsaError> {
         let fd = self.fd()?;
-        if self.state.connecting.load(Ordering::Acquire) || self.state.accept_link.lock().is_some()
+        // Windows: a listening socket, one with a ConnectEx pending or done, or the
+        // target of an AcceptEx cannot connect (Linux says EISCONN for a listener).
+        if self.state.connecting.load(Ordering::Acquire)
+            || self.state.connected_ex.load(Ordering::Acquire)
+            || self.state.listening.load(Ordering::Acquire)
+            || self.state.accept_link.lock().is_some()
         {
             return Err(WsaError::WSAEINVAL);
         }
         let to = net::RawAddr::from_std(&addr);
+        // A non-blocking connect was started by an earlier call.
+        let earlier = self.is_stream() && matches!(*self.state.peer.lock(), Some((_, false)));
         match net::connect(fd, &to) {
-            Ok(()) => return Ok(()),
+            // Linux reports the end of an earlier non-blocking connect to the next
+            // connect call as a success; Windows says that the socket is connected.
+            Ok(()) if earlier => {
+                self.learn_peer(addr, true);
+                return Err(WsaError::WSAEISCONN);
+            }
+            Ok(()) => {
+                self.learn_peer(addr, true);
+                return Ok(());
+            }
             Err(e) if net::errno_of(&e) == libc::EINPROGRESS => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                if !matches!(net::errno_of(&e), libc::EALREADY | libc::EISCONN) {
+                    self.forget_target();
+                }
+                return Err(e.into());
+            }
         }
+        // Under way: `getpeername` answers with the target, as on Windows.
+        self.learn_peer(addr, false);
         self.block_on(fd, libc::POLLOUT)?;
         match net::getsockopt::<libc::c_int>(fd, libc::SOL_SOCKET, libc::SO_ERROR)? {
-            0 => Ok(()),
+            0 => {
+                // Linux leaves a non-blocking connect's socket "connecting" until the
+                // next connect call (which then succeeds); make it now, so that a later
+                // connect fails with WSAEISCONN as on Windows.
+                let _ = net::connect(fd, &to);
+                self.learn_peer(addr, true);
+                Ok(())
+            }
             errno => {
                 // Linux leaves the socket "connecting" until the next connect call
                 // reports the failure; make it now so that the socket can connect again.
                 let _ = net::connect(fd, &to);
+                self.forget_target();
                 Err(WsaError::from_errno(errno))
             }
+        }
+    }
+
+    /// Records a stream socket's peer (`established`) or a connect's target.
+    fn learn_peer(&self, addr: SocketAddr, established: bool) {
+        if self.is_stream() {
+            *self.state.peer.lock() = Some((addr, established));
+        }
+    }
+
+    /// Forgets a connect's target once the connect failed (a peer once connected stays).
+    fn forget_target(&self) {
+        let mut peer = self.state.peer.lock();
+        if matches!(*peer, Some((_, false))) {
+            *peer = None;
         }
     }
 
@@ -384,6 +432,10 @@ impl Socket {
                 Err(e) if net::errno_of(&e) == libc::EAGAIN => {
                     if sent > 0 && self.state.nonblocking.load(Ordering::Acquire) {
                         return Ok(sent);
+                    }
+                    // A connect under way: Windows says not connected (Linux waits).
+                    if self.is_stream() && net::connect_in_progress(fd) {
+                        return Err(WsaError::WSAENOTCONN);
                     }
                     self.block_on(fd, libc::POLLOUT)?;
                 }
@@ -484,6 +536,10 @@ impl Socket {
                     // Winsock refuses the receive (WSAEINVAL) rather than wait.
                     if !self.is_stream() && self.local_addr().is_ok_and(|a| a.port() == 0) {
                         return Err(WsaError::WSAEINVAL);
+                    }
+                    // A connect under way: Windows says not connected (Linux waits).
+                    if self.is_stream() && net::connect_in_progress(fd) {
+                        return Err(WsaError::WSAENOTCONN);
                     }
                     self.block_on(fd, libc::POLLIN)?
                 }
@@ -588,10 +644,41 @@ impl Socket {
     ///
     /// # Errors
     /// `WSAENOTCONN` if not connected.
+    ///
+    /// # Compatibility
+    /// As on Windows, a stream socket keeps answering with its peer after the
+    /// connection ended (both sides shut down, or a reset), and answers with the target
+    /// while a non-blocking `connect` is under way; Linux forgets both.
     pub fn peer_addr(&self) -> Result<SocketAddr, WsaError> {
-        net::peer_addr(self.fd()?)?
-            .to_std()
-            .ok_or(WsaError::WSAENOTCONN)
+        let fd = self.fd()?;
+        match net::peer_addr(fd) {
+            Ok(a) => {
+                let a = a.to_std().ok_or(WsaError::WSAENOTCONN)?;
+                self.learn_peer(a, true);
+                Ok(a)
+            }
+            Err(e) => match *self.state.peer.lock() {
+                Some((a, true)) => Ok(a),
+                Some((a, false)) if net::connect_in_progress(fd) => Ok(a),
+                _ => Err(e.into()),
+            },
+        }
+    }
+
+    /// Whether a stream socket has been connected (its connection may have ended since:
+    /// shut down or reset); a datagram socket: whether it has a default peer.
+    pub fn was_connected(&self) -> bool {
+        if !self.is_stream() {
+            return self.fd().is_ok_and(|fd| net::peer_addr(fd).is_ok());
+        }
+        self.peer_addr().is_ok() && matches!(*self.state.peer.lock(), Some((_, true)))
+    }
+
+    /// Whether the connection was reset (by the peer, or a failed send or receive saw
+    /// it): receives and sends fail with `WSAECONNRESET`, and readiness checks report an
+    /// error (`WSAPoll`'s `POLLERR`) even after `SO_ERROR` was read.
+    pub fn is_reset(&self) -> bool {
+        self.state.reset.load(Ordering::Acquire)
     }
 
     /// Shuts down one or both directions (`shutdown`).
@@ -600,11 +687,14 @@ impl Socket {
     /// [`Shutdown::Receive`] is recorded but not passed to Linux, whose `SHUT_RD` would
     /// complete pending receives with 0 bytes; Windows lets them complete with data.
     ///
+    /// A stream socket must have been connected (it still may be shut down after the
+    /// connection ended, as on Windows); a datagram socket needs no peer.
+    ///
     /// # Errors
-    /// `WSAENOTCONN` if not connected.
+    /// `WSAENOTCONN` if a stream socket was never connected (or is listening).
     pub fn shutdown(&self, how: Shutdown) -> Result<(), WsaError> {
         let fd = self.fd()?;
-        if net::peer_addr(fd).is_err() {
+        if self.is_stream() && !self.was_connected() {
             return Err(WsaError::WSAENOTCONN);
         }
         if matches!(how, Shutdown::Receive | Shutdown::Both) {
@@ -612,7 +702,12 @@ impl Socket {
         }
         if matches!(how, Shutdown::Send | Shutdown::Both) {
             self.state.shut_write.store(true, Ordering::Release);
-            net::shutdown(fd, libc::SHUT_WR)?;
+            match net::shutdown(fd, libc::SHUT_WR) {
+                // The connection is already gone (or a datagram socket has no peer):
+                // Linux says ENOTCONN, Windows records the shutdown and succeeds.
+                Err(e) if net::errno_of(&e) == libc::ENOTCONN => {}
+                r => r?,
+            }
         }
         Ok(())
     }

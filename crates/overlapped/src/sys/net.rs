@@ -178,6 +178,14 @@ pub(crate) fn peer_addr(fd: RawFd) -> io::Result<RawAddr> {
     Ok(addr)
 }
 
+/// Whether a TCP socket's connect is under way (the kernel's state is `SYN_SENT`).
+pub(crate) fn connect_in_progress(fd: RawFd) -> bool {
+    /// `TCP_SYN_SENT` of the kernel's TCP state machine.
+    const TCP_SYN_SENT: u8 = 2;
+    getsockopt::<libc::tcp_info>(fd, libc::IPPROTO_TCP, libc::TCP_INFO)
+        .is_ok_and(|info| info.tcpi_state == TCP_SYN_SENT)
+}
+
 pub(crate) fn shutdown(fd: RawFd, how: i32) -> io::Result<()> {
     // SAFETY: plain syscall with integer arguments.
     cvt(unsafe { libc::shutdown(fd, how) }).map(drop)
