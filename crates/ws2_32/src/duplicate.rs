@@ -2,38 +2,41 @@
 //! `WSAPROTOCOL_INFO` they filled.
 //!
 //! # The model
-//! `WSADuplicateSocket` makes a second socket for the same kernel socket
-//! ([`overlapped::Socket::try_clone`]) and parks it under a token; the token goes in the
-//! record's `dwProviderReserved`, the rest of the record is the socket's catalog entry
-//! (what `SO_PROTOCOL_INFO` reports). `WSASocket` with that record takes the parked
-//! socket out and gives it a handle of its own: data, options and the connection are
-//! shared with the source, and closing one leaves the other open, as on Windows. A record
-//! is good for one `WSASocket`, as on Windows.
+//! `WSADuplicateSocket` parks the source's socket (its `SockEntry`: the kernel socket and
+//! the Winsock state, listening, completion-port association, event-select) under a
+//! token; the token goes in the record's `dwProviderReserved`, the rest of the record is
+//! the socket's catalog entry (what `SO_PROTOCOL_INFO` reports). `WSASocket` with that
+//! record takes it out and gives it a handle of its own: the two handles name one
+//! socket, as Windows' handles name one kernel object, so an `AcceptEx` on the duplicate
+//! of a listener works and its packet reaches the source's completion port; closing one
+//! handle leaves the other open, and the last close closes the socket (aborting what is
+//! pending). A record is good for one `WSASocket`, as on Windows.
 //!
 //! # Compatibility
 //! - Only the calling process can be the target (`dwProcessId` = `GetCurrentProcessId()`):
 //!   another process id fails with `WSAEINVAL`. Handing a socket to another process
 //!   would need the receiving process to take the descriptor (`pidfd_getfd`), which a
 //!   program written for Windows does not know to allow.
-//! - A duplicate is made when `WSADuplicateSocket` is called, so Winsock state that
-//!   Windows records per handle at that moment (for instance that the source was not yet
-//!   bound) is not kept: a duplicate of an unbound UDP socket receives what the source,
-//!   bound later, receives (Windows fails that `recvfrom` with `WSAEINVAL`).
+//! - The duplicate is the source's socket itself, so Winsock state that Windows records
+//!   per handle when `WSADuplicateSocket` is called (for instance that the source was
+//!   not yet bound) is not kept apart: a duplicate of an unbound UDP socket receives
+//!   what the source, bound later, receives (Windows fails that `recvfrom` with
+//!   `WSAEINVAL`).
 //! - A record that is never used keeps its socket open until the process ends (on
 //!   Windows, until the target process ends).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
-use overlapped::{Socket, WsaError};
+use overlapped::WsaError;
 
-use crate::handles::{self, started, ws_guard};
+use crate::handles::{self, SockEntry, started, ws_guard};
 use crate::protocols::WSAPROTOCOL_INFO;
 use crate::types::{DWORD, SOCKET, SOCKET_ERROR};
 
 /// Duplicates waiting for their `WSASocket`, by token.
-static PARKED: Mutex<Option<HashMap<DWORD, Socket>>> = Mutex::new(None);
+static PARKED: Mutex<Option<HashMap<DWORD, Arc<SockEntry>>>> = Mutex::new(None);
 /// The next token (never 0: a record from `WSAEnumProtocols` has 0 there).
 static NEXT: AtomicU32 = AtomicU32::new(1);
 
@@ -41,7 +44,7 @@ const RESERVED_AT: usize = std::mem::offset_of!(WSAPROTOCOL_INFO<u8>, dwProvider
 const _: () =
     assert!(RESERVED_AT == std::mem::offset_of!(WSAPROTOCOL_INFO<u16>, dwProviderReserved));
 
-fn parked() -> std::sync::MutexGuard<'static, Option<HashMap<DWORD, Socket>>> {
+fn parked() -> std::sync::MutexGuard<'static, Option<HashMap<DWORD, Arc<SockEntry>>>> {
     PARKED
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -70,9 +73,11 @@ unsafe fn duplicate(s: SOCKET, pid: DWORD, info: *mut u8, wide: bool) -> Result<
     let mut len = i32::try_from(size).unwrap_or(i32::MAX);
     // SAFETY: `info` has `size` writable bytes (checked above); `len` is a local.
     unsafe { crate::sockopt::protocol_info(&e.sock, wide, info, &raw mut len) }?;
-    let dup = e.sock.try_clone().map_err(WsaError::code)?;
+    // The record holds a handle to the socket from now on, as Windows makes the
+    // target's handle at this call.
+    e.handles.fetch_add(1, Ordering::AcqRel);
     let token = NEXT.fetch_add(1, Ordering::Relaxed).max(1);
-    parked().get_or_insert_with(HashMap::new).insert(token, dup);
+    parked().get_or_insert_with(HashMap::new).insert(token, e);
     // SAFETY: inside the record (RESERVED_AT + 4 <= size), writable (checked above).
     unsafe {
         info.wrapping_add(RESERVED_AT)
@@ -87,7 +92,7 @@ unsafe fn duplicate(s: SOCKET, pid: DWORD, info: *mut u8, wide: bool) -> Result<
 ///
 /// # Safety
 /// `info` must point to a readable `WSAPROTOCOL_INFOA` or `W` (the caller checked it).
-pub(crate) unsafe fn take(info: *const u8) -> Option<Socket> {
+pub(crate) unsafe fn take(info: *const u8) -> Option<Arc<SockEntry>> {
     // SAFETY: the record is readable (the contract); the field is inside it.
     let token = unsafe {
         info.wrapping_add(RESERVED_AT)

@@ -34,6 +34,10 @@ pub(crate) struct SockEntry {
     /// A connection a `WSAAccept` condition function deferred (`CF_DEFER`): the next
     /// `accept` or `WSAAccept` on this listener takes it first, as on Windows.
     pub(crate) deferred: Mutex<Option<(Socket, std::net::SocketAddr)>>,
+    /// The handles naming this socket, with the `WSADuplicateSocket` records not yet
+    /// taken: a duplicate is another handle to the same socket (Windows' handles to one
+    /// kernel object), and only the last `closesocket` closes it.
+    pub(crate) handles: std::sync::atomic::AtomicUsize,
 }
 
 /// What a handle names.

@@ -33,6 +33,7 @@ pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
         exclusive: AtomicBool::new(false),
         iocp: Default::default(),
         deferred: Mutex::new(None),
+        handles: std::sync::atomic::AtomicUsize::new(1),
     };
     handles::insert(Object::Socket(Arc::new(entry)))
 }
@@ -141,7 +142,11 @@ pub unsafe extern "C" fn WSASocketA(
         }
         // SAFETY: the record's shared head is readable (checked above).
         if let Some(dup) = unsafe { crate::duplicate::take(info.cast()) } {
-            return register(dup, overlapped);
+            // Another handle to the source's socket (the record counted it already).
+            let counted = Arc::clone(&dup);
+            return handles::insert(Object::Socket(dup)).inspect_err(|_| {
+                counted.handles.fetch_sub(1, Ordering::AcqRel);
+            });
         }
         let field = |at: usize| {
             let p = info.cast::<u8>().wrapping_add(at).cast::<i32>();
@@ -562,6 +567,10 @@ pub unsafe extern "C" fn closesocket(s: SOCKET) -> i32 {
         let Some(Object::Socket(entry)) = handles::remove(s) else {
             return Err(err(WsaError::WSAENOTSOCK));
         };
+        if entry.handles.fetch_sub(1, Ordering::AcqRel) > 1 {
+            // Another handle (a duplicate) still names the socket: it stays open.
+            return Ok(0);
+        }
         match Arc::try_unwrap(entry) {
             // Nobody else uses it: a real close (linger and RST semantics preserved).
             Ok(entry) => drop(entry),

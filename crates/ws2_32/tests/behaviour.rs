@@ -318,3 +318,11 @@ fn recvmsg_control() {
 fn bind_rules() {
     common::run_c_test("bind_rules");
 }
+
+/// A duplicate (`WSADuplicateSocket` + `WSASocket`) is another handle to the source's
+/// socket (Wine's test_completion_port): AcceptEx on a listener's duplicate pends, its
+/// packet reaches the source's completion port, and only the last close aborts it.
+#[test]
+fn duplicate_shared() {
+    common::run_c_test("duplicate_shared");
+}
