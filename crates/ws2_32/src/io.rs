@@ -583,9 +583,9 @@ fn msg_recv(
     flags_in: u32,
     msg: usize,
 ) -> Result<RecvMsg<Bufs, RawBuf>, WsaError> {
-    let m = msg as *const WSAMSG;
     // SAFETY: the caller's `lpMsg`, checked readable by `wsa_recv_msg`.
-    let (buf, len) = unsafe { ((*m).control.buf, (*m).control.len) };
+    let m = unsafe { &*(msg as *const WSAMSG) };
+    let (buf, len) = (m.control.buf, m.control.len);
     if buf.is_null() && len > 0 {
         return Err(WsaError::WSAEFAULT);
     }
@@ -603,7 +603,9 @@ fn msg_recv(
 unsafe fn write_msg(out: &MsgOut, msg: usize) {
     let m = msg as *mut WSAMSG;
     // SAFETY: the caller's contract.
-    let (name, namelen) = unsafe { ((*m).name, &raw mut (*m).namelen) };
+    let name = unsafe { (*m).name };
+    // SAFETY: the caller's contract (a place, not a read).
+    let namelen = unsafe { &raw mut (*m).namelen };
     if let Some(a) = out.from {
         // SAFETY: `name` null or valid for `*namelen` bytes (the contract).
         let _ = unsafe { addr::write(&a, name, namelen) };
@@ -1618,11 +1620,11 @@ unsafe extern "C" fn wsa_recv_msg(
         }
         handles::check_out(msg)?;
         // SAFETY: checked readable and writable; valid until completion (the contract).
-        let (name, bufs, count, flags) =
-            unsafe { ((*msg).name, (*msg).buffers, (*msg).count, (*msg).flags) };
+        let m = unsafe { &*msg };
+        let (name, bufs, count, flags) = (m.name, m.buffers, m.count, m.flags);
         // Too small a name buffer fails now, not after the datagram was taken.
         // SAFETY: as above; `name` null or valid for `namelen` bytes.
-        unsafe { addr::check_room(e.sock.family(), name, &raw const (*msg).namelen) }?;
+        unsafe { addr::check_room(e.sock.family(), name, &raw const m.namelen) }?;
         let op = Op::RecvMsg(msg as usize);
         // SAFETY: the contract; the message's outputs (name, `Control.len`, `dwFlags`)
         // are written at completion, before the notification.

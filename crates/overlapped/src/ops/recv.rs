@@ -164,7 +164,7 @@ impl<B: IoBufsMut, C: IoBufMut> RecvMsg<B, C> {
 
     posting_methods!(ReceivedMsg<B, C>);
 
-    fn into_desc(self) -> Result<(Arc<SocketState>, RecvDesc<B, WithMsg<C>>), WsaError> {
+    fn into_desc(self) -> Result<(Arc<SocketState>, MsgDesc<B, C>), WsaError> {
         let sock = open(&self.sock)?;
         let kind = WithMsg {
             control: self.control,
@@ -175,6 +175,9 @@ impl<B: IoBufsMut, C: IoBufMut> RecvMsg<B, C> {
         Ok((sock, desc))
     }
 }
+
+/// The description of a [`RecvMsg`].
+type MsgDesc<B, C> = RecvDesc<B, WithMsg<C>>;
 
 /// Output shape markers for [`RecvDesc`].
 #[derive(Debug)]
