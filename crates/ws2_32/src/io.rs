@@ -945,7 +945,10 @@ unsafe fn overlapped_result(c_ov: *mut OVERLAPPED, wait: bool) -> Result<(usize,
         let bytes = unsafe { (*c_ov).InternalHigh };
         // An NTSTATUS is 32 bits: a program that stores a negative `NTSTATUS` in the
         // `ULONG_PTR` sign-extends it, and Windows reads only the low half.
-        (bytes, NtStatus(u32::try_from(status & 0xFFFF_FFFF).unwrap_or(u32::MAX)))
+        (
+            bytes,
+            NtStatus(u32::try_from(status & 0xFFFF_FFFF).unwrap_or(u32::MAX)),
+        )
     };
     let mut published_by = None;
     loop {
