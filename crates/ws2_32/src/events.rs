@@ -418,6 +418,12 @@ fn lock_select(entry: &SockEntry) -> std::sync::MutexGuard<'_, Option<EventSelec
     entry.select.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Whether `WSAEventSelect` has the socket (a non-empty mask): it is then non-blocking
+/// and cannot be made blocking (`FIONBIO` of 0 is `WSAEINVAL`, as on Windows).
+pub(crate) fn event_select_active(entry: &SockEntry) -> bool {
+    lock_select(entry).as_ref().is_some_and(|sel| sel.mask != 0)
+}
+
 /// Arms one readiness wait for the socket's event-select mask (if none is armed). The
 /// post happens outside the select lock: its callback may run before the post returns.
 fn arm(entry: &Arc<SockEntry>) {

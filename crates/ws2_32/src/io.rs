@@ -1804,7 +1804,16 @@ pub unsafe extern "C" fn WSAIoctl(
                 write_out(&f.to_ne_bytes())?;
                 Ioctl::Done
             }
-            c::FIONBIO => Ioctl::FionBio(in_u32()? != 0),
+            c::FIONBIO => {
+                let on = in_u32()? != 0;
+                // A socket under WSAEventSelect stays non-blocking (Windows: WSAEINVAL).
+                if !on && crate::events::event_select_active(&e) {
+                    // SAFETY: a null or valid count pointer (the contract).
+                    unsafe { write_count(returned, 0) };
+                    return Err(err(WsaError::WSAEINVAL));
+                }
+                Ioctl::FionBio(on)
+            }
             c::FIONREAD => Ioctl::FionRead,
             c::SIOCATMARK => {
                 write_out(&crate::ioctls::at_mark(&e).to_ne_bytes())?;

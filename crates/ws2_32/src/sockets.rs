@@ -683,6 +683,9 @@ pub unsafe extern "C" fn ioctlsocket(s: SOCKET, cmd: libc::c_long, argp: *mut u3
             c::FIONBIO => {
                 // SAFETY: `argp` is non-null and readable (the contract).
                 let on = unsafe { argp.read() } != 0;
+                if !on && crate::events::event_select_active(&e) {
+                    return Err(err(WsaError::WSAEINVAL));
+                }
                 e.sock.set_nonblocking(on);
             }
             c::FIONREAD => {

@@ -415,6 +415,11 @@ pub unsafe extern "C" fn setsockopt(
                 }
                 e.exclusive.store(on, Ordering::Relaxed);
             }
+            // Read-only. Windows refuses it as an unknown option on a stream socket and
+            // as an invalid value on a datagram socket (Wine's test_WSASocket).
+            (c::SOL_SOCKET, c::SO_TYPE) if !sock.is_stream() => {
+                return Err(err(WsaError::WSAEINVAL));
+            }
             (c::SOL_SOCKET, c::SO_ACCEPTCONN)
             | (c::SOL_SOCKET, c::SO_TYPE)
             | (c::SOL_SOCKET, c::SO_CONNECT_TIME)

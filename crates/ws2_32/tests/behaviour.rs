@@ -326,3 +326,10 @@ fn bind_rules() {
 fn duplicate_shared() {
     common::run_c_test("duplicate_shared");
 }
+
+/// A socket under `WSAEventSelect` cannot be made blocking (`WSAEINVAL`), and `SO_TYPE`
+/// cannot be set (`WSAENOPROTOOPT` on a stream socket, `WSAEINVAL` on a datagram one).
+#[test]
+fn fixed_mode() {
+    common::run_c_test("fixed_mode");
+}
