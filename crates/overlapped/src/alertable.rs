@@ -455,11 +455,13 @@ impl Drop for AlertableBlocking {
 }
 
 /// Marks the owner as polling for the scope's lifetime (nested polls restore it).
+#[cfg(any(not(loom), test))]
 struct PollingScope<'a> {
     kick: &'a Kick,
     was: bool,
 }
 
+#[cfg(any(not(loom), test))]
 impl<'a> PollingScope<'a> {
     fn enter(kick: &'a Kick) -> Self {
         let was = kick.polling.swap(true, Ordering::SeqCst);
@@ -467,6 +469,7 @@ impl<'a> PollingScope<'a> {
     }
 }
 
+#[cfg(any(not(loom), test))]
 impl Drop for PollingScope<'_> {
     fn drop(&mut self) {
         self.kick.polling.store(self.was, Ordering::SeqCst);
@@ -583,7 +586,7 @@ pub(crate) fn poll_blocking(
 /// The loom model of [`poll_blocking`]'s alertable wait, over the real [`Kick`] protocol
 /// with the eventfd modelled by `Kick::readable`: arms the kick, drains it, runs what is
 /// queued, and otherwise "blocks" until the kick is readable. Whether an APC ran.
-#[cfg(loom)]
+#[cfg(all(loom, test))]
 pub(crate) fn model_alertable_block() -> bool {
     let queue = current_queue();
     let _polling = PollingScope::enter(&queue.kick);
