@@ -378,3 +378,20 @@ fn an_accept_refused_at_post_leaves_the_acceptor_usable() {
     assert_eq!(a.remote, Some(client.local_addr().unwrap()));
     assert!(s.cancel(&ov));
 }
+
+/// Closing the acceptor of a pending accept completes that accept before the close
+/// returns (as Windows' `closesocket` does): its record can be posted again at once.
+#[test]
+fn closing_the_acceptor_frees_the_record_at_once() {
+    let (l, _addr, _acceptor, ev, ov) = v4_setup();
+    for _ in 0..20 {
+        let a = Socket::tcp_v4().unwrap();
+        let posted = Accept::new(&l, &a).post(&ov).unwrap();
+        assert_eq!(posted.status(), Status::Pending);
+        drop(a);
+        assert!(ov.is_complete());
+        assert_eq!(ov.status(), NtStatus::CANCELLED);
+        wait_signalled(&ev);
+        drop(posted);
+    }
+}

@@ -31,9 +31,6 @@ pub(crate) struct SockEntry {
     pub(crate) exclusive: std::sync::atomic::AtomicBool,
     /// The completion port association and `SetFileCompletionNotificationModes` state.
     pub(crate) iocp: crate::iocp::SockIocp,
-    /// A connection a `WSAAccept` condition function deferred (`CF_DEFER`): the next
-    /// `accept` or `WSAAccept` on this listener takes it first, as on Windows.
-    pub(crate) deferred: Mutex<Option<(Socket, std::net::SocketAddr)>>,
     /// The handles naming this socket, with the `WSADuplicateSocket` records not yet
     /// taken: a duplicate is another handle to the same socket (Windows' handles to one
     /// kernel object), and only the last `closesocket` closes it.

@@ -32,7 +32,6 @@ pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
         reuse: AtomicBool::new(false),
         exclusive: AtomicBool::new(false),
         iocp: Default::default(),
-        deferred: Mutex::new(None),
         handles: std::sync::atomic::AtomicUsize::new(1),
     };
     handles::insert(Object::Socket(Arc::new(entry)))
@@ -390,13 +389,9 @@ pub unsafe extern "C" fn accept(s: SOCKET, address: *mut u8, addrlen: *mut i32) 
     })
 }
 
-/// The next connection of a listener: one a condition function deferred, else a new
-/// one (`accept`'s blocking rules).
+/// The next connection of a listener: one a condition function deferred (the library
+/// holds it), else a new one (`accept`'s blocking rules).
 fn take_connection(e: &Arc<SockEntry>) -> Result<(Socket, std::net::SocketAddr), u32> {
-    let deferred = e.deferred.lock().unwrap_or_else(|p| p.into_inner()).take();
-    if let Some(conn) = deferred {
-        return Ok(conn);
-    }
     let accepted = e.sock.accept();
     crate::events::read_called(e);
     accepted.map_err(err)
@@ -443,8 +438,9 @@ const WSATRY_AGAIN: u32 = 11002;
 /// Without `SO_CONDITIONAL_ACCEPT` (not supported here) Windows has completed the TCP
 /// handshake before the condition runs, as here; a rejected connection is closed (the
 /// peer sees it reset). A deferred one (`CF_DEFER`) is kept by the listener and is what
-/// its next `accept` or `WSAAccept` returns (Wine's tests of Windows); `select`,
-/// `WSAEventSelect` and `AcceptEx` do not see it.
+/// its next `accept`, `WSAAccept` or `AcceptEx` takes first (an `AcceptEx` still reports
+/// `ERROR_IO_PENDING`), and `select` and `WSAPoll` report the listener readable while it
+/// is held (Wine's tests of Windows).
 ///
 /// # Safety
 /// As [`accept`]; `lpfnCondition` null or a function of that type.
@@ -493,7 +489,7 @@ pub unsafe extern "C" fn WSAAccept(
             };
             if verdict == CF_DEFER {
                 // Kept for the next accept on this listener, as Windows keeps it queued.
-                *e.deferred.lock().unwrap_or_else(|p| p.into_inner()) = Some((sock, peer));
+                e.sock.defer_accepted(sock, peer).map_err(err)?;
                 return Err(WSATRY_AGAIN);
             }
             let refused = match verdict {

@@ -100,6 +100,11 @@ pub(crate) struct SocketState {
     /// AcceptEx waiting for its first data on the acceptor): they still belong to this
     /// socket, so its cancel and close reach them. A leaf lock; pruned as it grows.
     away: Mutex<Vec<std::sync::Weak<dyn OpDyn>>>,
+    /// Connections of a listener that `WSAAccept`'s condition function deferred
+    /// (`CF_DEFER`), each with its peer: Windows leaves them at the head of the backlog,
+    /// so the next accept or AcceptEx takes them first and the listener reads as ready
+    /// while one is held. A leaf lock (taken under the read queue's lock by AcceptEx).
+    pub(crate) deferred: Mutex<VecDeque<(std::os::fd::OwnedFd, std::net::SocketAddr)>>,
 }
 
 /// An AcceptEx aborted after the kernel accepted its connection into `acceptor` (it was
@@ -159,6 +164,7 @@ impl SocketState {
             port: Mutex::new(None),
             skip_port_on_success: AtomicBool::new(false),
             away: Mutex::new(Vec::new()),
+            deferred: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -826,6 +832,8 @@ impl Engine {
         drop(pq);
         drop(wq);
         drop(rq);
+        // Deferred connections die with their listener (their peers see them close).
+        drop(std::mem::take(&mut *sock.deferred.lock()));
         if fd >= 0 {
             if release_fd {
                 sys::net::close(fd);
@@ -844,10 +852,12 @@ impl Engine {
         for op in self.away_ops(sock) {
             self.cancel_away(&op, cancel::CLOSE);
         }
-        // A pending AcceptEx into this socket lives on the listener's queue.
+        // A pending AcceptEx into this socket lives on the listener's queue. Windows has
+        // completed it when `closesocket` returns (its OVERLAPPED can be reused at once),
+        // so the cancel is waited for as `CancelIo`'s is.
         let link = sock.accept_link.lock().take();
         if let Some((listener, id)) = link {
-            self.cancel(&listener, &|c| c.id == id);
+            self.cancel_settled(&listener, &|c| c.id == id);
         }
     }
 

@@ -274,7 +274,11 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
             let r = net::recvmsg(sock.fd(), msg, libc::MSG_DONTWAIT);
             return Self::received(r.map_err(|e| net::errno_of(&e)));
         }
+        let held = !sock.deferred.lock().is_empty();
         if self.too_small {
+            if held {
+                return Step::Done(Outcome::err(NtStatus::BUFFER_TOO_SMALL));
+            }
             return match net::poll_one(sock.fd(), libc::POLLIN, 0) {
                 Ok(0) => Step::WouldBlock,
                 Ok(_) => Step::Done(Outcome::err(NtStatus::BUFFER_TOO_SMALL)),
@@ -283,6 +287,19 @@ impl<B: IoBufMut> OpDesc for AcceptDesc<B> {
         }
         if self.took_over && net::peer_addr(self.acceptor.fd()).is_ok() {
             return Step::Done(Outcome::errno(libc::EINVAL));
+        }
+        // A connection `WSAAccept` deferred comes first; Windows reports the AcceptEx
+        // pending even so.
+        let deferred = if held {
+            sock.deferred.lock().pop_front()
+        } else {
+            None
+        };
+        if let Some((conn, _)) = deferred {
+            return match self.accepted(std::os::fd::IntoRawFd::into_raw_fd(conn)) {
+                Step::Done(o) => Step::DoneLater(o),
+                step => step,
+            };
         }
         match net::accept(sock.fd()) {
             Ok((newfd, _)) => self.accepted(newfd),

@@ -64,10 +64,16 @@ impl OpDesc for ReadyDesc {
     }
 
     fn attempt(&mut self, sock: &SocketState) -> Step {
+        // A listener holding a deferred connection reads as ready (see `defer_accepted`).
+        let held = if self.events & libc::POLLIN != 0 && !sock.deferred.lock().is_empty() {
+            libc::POLLIN
+        } else {
+            0
+        };
         match net::poll_one(sock.fd(), self.events, 0) {
-            Ok(0) => Step::WouldBlock,
+            Ok(0) if held == 0 => Step::WouldBlock,
             Ok(revents) => {
-                self.found = revents;
+                self.found = revents | held;
                 Step::Done(Outcome::ok(0))
             }
             Err(e) => Step::Done(Outcome::errno(net::errno_of(&e))),

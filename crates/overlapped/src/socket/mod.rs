@@ -224,6 +224,18 @@ impl Socket {
         if !self.state.listening.load(Ordering::Acquire) {
             return Err(WsaError::WSAEINVAL);
         }
+        let deferred = self.state.deferred.lock().pop_front();
+        if let Some((conn, peer)) = deferred {
+            let sock = Socket {
+                state: SocketState::new(
+                    std::os::fd::IntoRawFd::into_raw_fd(conn),
+                    self.state.family,
+                    self.state.ty,
+                ),
+            };
+            sock.learn_peer(peer, true);
+            return Ok((sock, peer));
+        }
         loop {
             match net::accept(fd) {
                 Ok((new, addr)) => {
@@ -240,6 +252,32 @@ impl Socket {
                 Err(e) => return Err(e.into()),
             }
         }
+    }
+
+    /// Gives back a connection accepted from this listener, to be what its next accept
+    /// takes (`WSAAccept`'s condition function returning `CF_DEFER`): as Windows keeps
+    /// such a connection at the head of the backlog, the next [`Socket::accept`] or
+    /// [`Accept`](crate::Accept) takes it before any new one (an `Accept` then still
+    /// reports pending, completing at once), and [`poll`] reports the listener readable
+    /// while one is held. Closing the listener closes them.
+    ///
+    /// An `Accept` already pending when a connection is deferred waits for the kernel's
+    /// next connection (it is not handed the deferred one).
+    ///
+    /// # Errors
+    /// `WSAEINVAL` if this socket is not listening; `WSAENOTSOCK` if either is closed;
+    /// `WSAEMFILE` when out of descriptors. On an error `conn` is closed.
+    pub fn defer_accepted(&self, conn: Socket, peer: SocketAddr) -> Result<(), WsaError> {
+        self.fd()?;
+        if !self.state.listening.load(Ordering::Acquire) {
+            return Err(WsaError::WSAEINVAL);
+        }
+        let fd = net::dup(conn.fd()?)?;
+        // SAFETY: `dup` just returned this descriptor, owned by no one else.
+        let owned = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        drop(conn);
+        self.state.deferred.lock().push_back((owned, peer));
+        Ok(())
     }
 
     /// Waits for readiness in a synchronous call, or fails with `WSAEWOULDBLOCK` in
@@ -966,8 +1004,27 @@ pub fn poll(entries: &mut [PollEntry<'_>], timeout: Option<Duration>) -> Result<
             revents: 0,
         });
     }
+    // A listener holding a deferred connection is readable (it is at the head of the
+    // backlog on Windows), whatever the kernel says.
+    let held: Vec<bool> = entries
+        .iter()
+        .map(|e| e.interest.read && !e.socket.state.deferred.lock().is_empty())
+        .collect();
+    let timeout = if held.contains(&true) {
+        Some(Duration::ZERO)
+    } else {
+        timeout
+    };
     // Alertable on a thread that asked for it (Winsock's select and WSAPoll).
-    let n = crate::alertable::poll_blocking(&mut fds, timeout)?;
+    let mut n = crate::alertable::poll_blocking(&mut fds, timeout)?;
+    for (p, &h) in fds.iter_mut().zip(&held) {
+        if h {
+            if p.revents == 0 {
+                n += 1;
+            }
+            p.revents |= libc::POLLIN;
+        }
+    }
     for (e, p) in entries.iter_mut().zip(&fds) {
         e.ready = Readiness {
             read: p.revents & libc::POLLIN != 0,
