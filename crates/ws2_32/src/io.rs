@@ -52,6 +52,10 @@ struct Records {
     /// The record, and the scratch pair its mirror points to (kept as long as the
     /// record, so no mirror write can ever reach freed memory).
     map: HashMap<usize, (Arc<Overlapped>, Option<Scratch>)>,
+    /// Records still pending whose C structure a later post reused (Windows accepts
+    /// that: each request completes on its own, writing the same structure), by
+    /// address; dropped once complete. `CancelIoEx` of the address reaches them too.
+    displaced: Vec<(usize, Arc<Overlapped>)>,
     /// Sweep completed records when the table grows past this.
     sweep_at: usize,
 }
@@ -63,6 +67,7 @@ fn records<R>(f: impl FnOnce(&mut Records) -> R) -> R {
     let mut g = RECORDS.lock().unwrap_or_else(|e| e.into_inner());
     let r = g.get_or_insert_with(|| Records {
         map: HashMap::new(),
+        displaced: Vec::new(),
         sweep_at: 1024,
     });
     f(r)
@@ -79,21 +84,9 @@ unsafe fn internal<'a>(c_ov: *mut OVERLAPPED) -> &'a AtomicUsize {
     unsafe { AtomicUsize::from_ptr(c_ov.cast::<usize>()) }
 }
 
-/// `WSAEINVAL` when `c_ov` is the record of an operation still pending: reusing it is
-/// undefined on Windows; here it is refused before anything is written or started, so
-/// the pending operation completes untouched. A null `c_ov` is not in use.
-fn not_in_use(c_ov: *mut OVERLAPPED) -> Result<(), u32> {
-    let key = c_ov as usize;
-    if !c_ov.is_null() && records(|r| r.map.get(&key).is_some_and(|(ov, _)| !ov.is_complete())) {
-        return Err(err(WsaError::WSAEINVAL));
-    }
-    Ok(())
-}
-
 /// The entry of AcceptEx and ConnectEx: the record is required (NULL is
-/// `WSA_INVALID_PARAMETER`), must be aligned (`WSAEFAULT`) and free (`WSAEINVAL`), and is
-/// marked pending as Windows does at entry, also for a call that fails afterwards or
-/// is refused because the structure is still in use.
+/// `WSA_INVALID_PARAMETER`), must be aligned (`WSAEFAULT`), and is marked pending as
+/// Windows does at entry, also for a call that fails afterwards.
 ///
 /// # Safety
 /// A non-null `ov` must be valid for writes of an `OVERLAPPED` (the exported function's
@@ -107,23 +100,6 @@ unsafe fn mark_pending_at_entry(ov: *mut OVERLAPPED) -> Result<(), u32> {
     }
     handles::check_out(ov)?;
     // SAFETY: non-null and aligned (checked), valid (this function's contract).
-    let seen = unsafe { internal(ov) }.load(Ordering::Acquire);
-    if let Err(e) = not_in_use(ov) {
-        // Windows writes `STATUS_PENDING` at entry whatever follows, also when the
-        // structure is still in use: the refused call leaves `Internal` saying pending
-        // (Wine's test_AcceptEx). Written only if the completion has not been published
-        // meanwhile (the compare fails then), so a finished status is never hidden.
-        // SAFETY: as above.
-        let _ = unsafe { internal(ov) }.compare_exchange(
-            seen,
-            c::STATUS_PENDING,
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        );
-        return Err(e);
-    }
-    // SAFETY: non-null and aligned (checked), valid (this function's contract), not in
-    // use by a pending operation (checked).
     unsafe { internal(ov) }.store(c::STATUS_PENDING, Ordering::Release);
     Ok(())
 }
@@ -205,7 +181,6 @@ unsafe fn prepare(entry: &SockEntry, c_ov: *mut OVERLAPPED, mode: Mode) -> Resul
     }
     handles::check_out(c_ov)?;
     let key = c_ov as usize;
-    not_in_use(c_ov)?;
     // SAFETY: `c_ov` is valid and aligned (the contract, checked above).
     let h_event = unsafe { (*c_ov).hEvent };
     // SAFETY: as above.
@@ -284,8 +259,8 @@ impl Prepared {
         publish.callback(extra)
     }
 
-    /// Records the post (pending, or done during the call when `at_once`) so a reuse
-    /// while pending is refused.
+    /// Records the post (pending, or done during the call when `at_once`) under its C
+    /// structure; a record it replaces there that is still pending is kept aside.
     fn keep(&self, at_once: bool) {
         if at_once && self.expects_packet && self.skip_on_success && self.ov.status().is_success() {
             // FILE_SKIP_COMPLETION_PORT_ON_SUCCESS: no packet comes for this one.
@@ -295,7 +270,12 @@ impl Prepared {
         let ov = Arc::clone(&self.ov);
         let scratch = self.publish.as_ref().map(|p| Arc::clone(&p.scratch));
         records(|r| {
-            r.map.insert(key, (ov, scratch));
+            r.displaced.retain(|(_, o)| !o.is_complete());
+            if let Some((old, _)) = r.map.insert(key, (ov, scratch))
+                && !old.is_complete()
+            {
+                r.displaced.push((key, old));
+            }
             if r.map.len() > r.sweep_at {
                 r.map.retain(|_, (ov, _)| !ov.is_complete());
                 r.sweep_at = r.map.len() * 2 + 1024;
@@ -1109,9 +1089,20 @@ pub unsafe extern "C" fn CancelIoEx(h: HANDLE, ov: *mut OVERLAPPED) -> BOOL {
         let found = if ov.is_null() {
             e.sock.cancel_all() > 0
         } else {
-            let rec = records(|r| r.map.get(&(ov as usize)).map(|(o, _)| Arc::clone(o)));
+            // Every request naming that structure (a reused one names several).
+            let key = ov as usize;
+            let recs: Vec<Arc<Overlapped>> = records(|r| {
+                let reused = r.displaced.iter().filter(|(k, _)| *k == key);
+                r.map
+                    .get(&key)
+                    .map(|(o, _)| o)
+                    .into_iter()
+                    .chain(reused.map(|(_, o)| o))
+                    .cloned()
+                    .collect()
+            });
             // An AcceptEx belongs to the listener; look on this socket only, as Windows does.
-            rec.is_some_and(|o| e.sock.cancel(&o))
+            recs.iter().fold(false, |found, o| e.sock.cancel(o) | found)
         };
         if found {
             Ok(TRUE)
@@ -1429,8 +1420,6 @@ pub unsafe extern "C" fn DisconnectEx(
     ws_guard(FALSE, || {
         started()?;
         let e = handles::socket(s)?;
-        // A record still pending is refused before the connection is shut down.
-        not_in_use(ov)?;
         // Windows ends the sending side only: the socket still receives what the peer
         // sends (Wine's test_DisconnectEx).
         e.sock.shutdown(Shutdown::Send).map_err(err)?;
@@ -1772,8 +1761,6 @@ pub unsafe extern "C" fn WSAIoctl(
         if !ov.is_null() {
             handles::check_out(ov)?;
         }
-        // A record still pending is refused before any output is written.
-        not_in_use(ov)?;
         let in_u32 = || -> Result<u32, u32> {
             if in_len < 4 || !handles::readable(input, 4) {
                 return Err(err(WsaError::WSAEFAULT));

@@ -385,8 +385,18 @@ pub unsafe extern "C" fn accept(s: SOCKET, address: *mut u8, addrlen: *mut i32) 
         let (sock, peer) = take_connection(&e)?;
         // SAFETY: the caller's contract.
         unsafe { addr::write(&peer, address, addrlen) }?;
-        register(sock, true)
+        register_accepted(s, &e, sock)
     })
+}
+
+/// Registers a socket accepted from the listener `s` (`accept`, `WSAAccept`), with the
+/// listener's options ([`crate::sockopt::inherit`]).
+fn register_accepted(s: SOCKET, e: &Arc<SockEntry>, sock: Socket) -> Result<SOCKET, u32> {
+    let new = register(sock, true)?;
+    if let Ok(n) = handles::socket(new) {
+        crate::sockopt::inherit(s, e, new, &n);
+    }
+    Ok(new)
 }
 
 /// The next connection of a listener: one a condition function deferred (the library
@@ -506,7 +516,7 @@ pub unsafe extern "C" fn WSAAccept(
         }
         // SAFETY: the caller's contract.
         unsafe { addr::write(&peer, address, addrlen) }?;
-        register(sock, true)
+        register_accepted(s, &e, sock)
     })
 }
 

@@ -117,6 +117,26 @@ fn update(s: SOCKET, e: &Arc<SockEntry>, f: impl FnOnce(&mut Extra)) {
     }
 }
 
+/// Gives the accepted socket `s` the options of its listener `l` that this layer keeps
+/// (Windows' accepted sockets take them all: Wine's test_accept_inheritance): the
+/// `SO_REUSEADDR`/`SO_EXCLUSIVEADDRUSE` flags, the [`Extra`] values as set (buffer sizes,
+/// linger, ...; not a pending `SO_ERROR`) and the `SO_RCVTIMEO`/`SO_SNDTIMEO` timeouts.
+/// What Linux keeps in the socket itself (keep-alive, `TCP_NODELAY`, linger, the buffer
+/// sizes) the kernel has already copied.
+pub(crate) fn inherit(listener: SOCKET, l: &Arc<SockEntry>, s: SOCKET, e: &Arc<SockEntry>) {
+    e.reuse
+        .store(l.reuse.load(Ordering::Relaxed), Ordering::Relaxed);
+    e.exclusive
+        .store(l.exclusive.load(Ordering::Relaxed), Ordering::Relaxed);
+    let from = Extra {
+        error: 0,
+        ..extra(listener, l)
+    };
+    update(s, e, |x| *x = from);
+    e.sock.set_read_timeout(l.sock.read_timeout());
+    e.sock.set_write_timeout(l.sock.write_timeout());
+}
+
 thread_local! {
     /// This thread's `SO_OPENTYPE`: 0 (the default) makes `socket` create overlapped
     /// sockets; `SO_SYNCHRONOUS_ALERT`/`SO_SYNCHRONOUS_NONALERT` (any non-zero value)
@@ -365,6 +385,19 @@ pub unsafe extern "C" fn setsockopt(
         if level == c::SOL_SOCKET
             && (name == c::SO_UPDATE_ACCEPT_CONTEXT || name == c::SO_UPDATE_CONNECT_CONTEXT)
         {
+            // An AcceptEx socket takes its listener's options here, as on Windows (the
+            // value is the listener's handle); anything else is accepted unread.
+            let n = std::mem::size_of::<SOCKET>();
+            if name == c::SO_UPDATE_ACCEPT_CONTEXT
+                && usize::try_from(len).is_ok_and(|l| l >= n)
+                && handles::readable(val, n)
+            {
+                // SAFETY: `n` readable bytes (checked above).
+                let listener = unsafe { val.cast::<SOCKET>().read_unaligned() };
+                if let Ok(l) = handles::socket(listener) {
+                    inherit(listener, &l, s, &e);
+                }
+            }
             return Ok(0);
         }
         let o = lookup(level, name)?;

@@ -333,3 +333,18 @@ fn duplicate_shared() {
 fn fixed_mode() {
     common::run_c_test("fixed_mode");
 }
+
+/// An accepted socket takes its listener's options (`SO_REUSEADDR`, the buffer sizes as
+/// set, the timeouts, linger) through `accept` and `WSAAccept`, and through `AcceptEx`
+/// once `SO_UPDATE_ACCEPT_CONTEXT` names the listener (Wine's test_accept_inheritance).
+#[test]
+fn accept_inherit() {
+    common::run_c_test("accept_inherit");
+}
+
+/// A `WSAOVERLAPPED` reused while its first request is pending is accepted, as on Windows
+/// (Wine's test_WSARecv): both requests complete and the completion is reported.
+#[test]
+fn overlapped_reuse() {
+    common::run_c_test("overlapped_reuse");
+}
