@@ -187,6 +187,12 @@ pub unsafe extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
             handles::remove(h as usize);
             Ok(TRUE)
         }
+        Some(Object::SocketFile(_)) => {
+            if let Some(Object::SocketFile(s)) = handles::remove(h as usize) {
+                crate::sockets::release(s);
+            }
+            Ok(TRUE)
+        }
         None => Err(win32::ERROR_INVALID_HANDLE),
     })
 }
@@ -196,7 +202,7 @@ pub unsafe extern "C" fn CloseHandle(h: HANDLE) -> BOOL {
 fn waitable(h: usize) -> Result<Event, u32> {
     match handles::get(h) {
         Some(Object::Event(e)) => Ok(e),
-        Some(Object::Socket(s)) => Ok(s.signal.clone()),
+        Some(Object::Socket(s) | Object::SocketFile(s)) => Ok(s.signal.clone()),
         // Signalled once the thread has exited.
         Some(Object::Thread(t)) => Ok(t.exited().clone()),
         Some(Object::Port(_)) | None => Err(err(WsaError::WSA_INVALID_HANDLE)),

@@ -41,6 +41,11 @@ pub(crate) struct SockEntry {
 #[derive(Debug, Clone)]
 pub(crate) enum Object {
     Socket(Arc<SockEntry>),
+    /// A second handle to a socket's file object (`DuplicateHandle` of a socket): it
+    /// keeps the socket open (one of `SockEntry.handles`) and `CloseHandle` and the
+    /// waits take it, but Winsock calls do not take it as a socket (`WSAENOTSOCK`), as
+    /// on Windows.
+    SocketFile(Arc<SockEntry>),
     Event(Event),
     /// A completion port (`CreateIoCompletionPort`).
     Port(Arc<crate::iocp::PortObj>),

@@ -152,23 +152,27 @@ pub unsafe extern "C" fn QueueUserAPC(f: Option<ApcFunc>, thread: HANDLE, data: 
 
 /// `BOOL DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle, HANDLE
 /// hTargetProcessHandle, LPHANDLE lpTargetHandle, DWORD dwDesiredAccess, BOOL
-/// bInheritHandle, DWORD dwOptions)`: a second handle to the same event or thread, in
-/// this process.
+/// bInheritHandle, DWORD dwOptions)`: a second handle to the same event, thread or
+/// socket, in this process.
 ///
-/// Parameters: both process handles `GetCurrentProcess()`; an event or thread handle;
+/// Parameters: both process handles `GetCurrentProcess()`; an event, thread or socket
+/// handle;
 /// where to store the new handle (NULL: none is made); access and inheritance are
 /// ignored (one process, full access); `DUPLICATE_CLOSE_SOURCE` closes the source
 /// handle (even when the duplication fails, as on Windows), `DUPLICATE_SAME_ACCESS`.
 /// Returns: TRUE, or FALSE with `ERROR_INVALID_HANDLE` (another process, a handle that
 /// names nothing), `ERROR_INVALID_PARAMETER` (unknown options), `ERROR_NOT_SUPPORTED`
-/// (a socket, a completion port, a pseudo handle).
+/// (a completion port, a pseudo handle).
 /// Memory and lifetimes: the new handle is closed with `CloseHandle`; the object lives
-/// until its last handle is closed (an event set through one handle is set for both).
+/// until its last handle is closed (an event set through one handle is set for both; a
+/// socket stays open until `closesocket` of its socket handle and `CloseHandle` of
+/// every copy).
 ///
 /// # Compatibility
-/// Sockets are refused: Microsoft documents that Winsock may not recognise a
-/// duplicated socket handle and that duplicating interferes with its reference
-/// counting (use `WSADuplicateSocket`); completion ports, because closing one handle
+/// The copy of a socket handle is, as on Windows, a handle to the socket's file object:
+/// `CloseHandle` and the waits take it, but Winsock calls do not take it as a socket
+/// (`WSAENOTSOCK`; Microsoft documents that Winsock may not recognise it: use
+/// `WSADuplicateSocket`). Completion ports are refused, because closing one handle
 /// closes the port; pseudo handles, because there is no process object and no handle
 /// for threads not created through this library.
 ///
@@ -196,17 +200,38 @@ pub unsafe extern "C" fn DuplicateHandle(
             h => match handles::get(h) {
                 Some(Object::Event(e)) => Ok(Object::Event(e)),
                 Some(Object::Thread(t)) => Ok(Object::Thread(t)),
-                Some(Object::Socket(_) | Object::Port(_)) => {
-                    Err(overlapped::win32::ERROR_NOT_SUPPORTED)
+                // Another handle to the socket's file object: it counts as one of the
+                // socket's handles (the last one closes it).
+                Some(Object::Socket(s) | Object::SocketFile(s)) => {
+                    s.handles.fetch_add(1, Ordering::AcqRel);
+                    Ok(Object::SocketFile(s))
                 }
+                Some(Object::Port(_)) => Err(overlapped::win32::ERROR_NOT_SUPPORTED),
                 None => Err(win32::ERROR_INVALID_HANDLE),
             },
         };
         let made = match copy {
             Ok(obj) if !dst.is_null() => {
-                let h = handles::insert(obj)?;
-                // SAFETY: `dst` is non-null and, by the caller's contract, writable.
-                unsafe { dst.write(h as HANDLE) };
+                let counted = match &obj {
+                    Object::SocketFile(s) => Some(std::sync::Arc::clone(s)),
+                    _ => None,
+                };
+                match handles::insert(obj) {
+                    Ok(h) => {
+                        // SAFETY: `dst` is non-null and, by the caller's contract, writable.
+                        unsafe { dst.write(h as HANDLE) };
+                        Ok(TRUE)
+                    }
+                    Err(e) => {
+                        if let Some(s) = counted {
+                            crate::sockets::release(s);
+                        }
+                        Err(e)
+                    }
+                }
+            }
+            Ok(Object::SocketFile(s)) => {
+                crate::sockets::release(s);
                 Ok(TRUE)
             }
             Ok(_) => Ok(TRUE),

@@ -573,18 +573,24 @@ pub unsafe extern "C" fn closesocket(s: SOCKET) -> i32 {
         let Some(Object::Socket(entry)) = handles::remove(s) else {
             return Err(err(WsaError::WSAENOTSOCK));
         };
-        if entry.handles.fetch_sub(1, Ordering::AcqRel) > 1 {
-            // Another handle (a duplicate) still names the socket: it stays open.
-            return Ok(0);
-        }
-        match Arc::try_unwrap(entry) {
-            // Nobody else uses it: a real close (linger and RST semantics preserved).
-            Ok(entry) => drop(entry),
-            // Another thread is inside a call on it: abort now, release on its return.
-            Err(shared) => shared.sock.abort(),
-        }
+        release(entry);
         Ok(0)
     })
+}
+
+/// Gives up one handle to `entry`'s socket (`closesocket`, or `CloseHandle` of a
+/// `DuplicateHandle` copy): the socket is closed when its last handle goes.
+pub(crate) fn release(entry: Arc<SockEntry>) {
+    if entry.handles.fetch_sub(1, Ordering::AcqRel) > 1 {
+        // Another handle (a duplicate) still names the socket: it stays open.
+        return;
+    }
+    match Arc::try_unwrap(entry) {
+        // Nobody else uses it: a real close (linger and RST semantics preserved).
+        Ok(entry) => drop(entry),
+        // Another thread is inside a call on it: abort now, release on its return.
+        Err(shared) => shared.sock.abort(),
+    }
 }
 
 /// `int shutdown(SOCKET s, int how)`: `SD_RECEIVE` (0), `SD_SEND` (1), `SD_BOTH` (2).

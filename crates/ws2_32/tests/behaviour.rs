@@ -348,3 +348,11 @@ fn accept_inherit() {
 fn overlapped_reuse() {
     common::run_c_test("overlapped_reuse");
 }
+
+/// `DuplicateHandle` of a socket makes a handle to its file object (Wine's
+/// test_WSAGetOverlappedResult): Winsock calls refuse it (`WSAENOTSOCK`), `CloseHandle`
+/// takes it, and the socket stays open until its last handle is closed.
+#[test]
+fn duplicate_handle() {
+    common::run_c_test("duplicate_handle");
+}

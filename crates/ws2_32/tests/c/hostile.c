@@ -724,7 +724,11 @@ static void process_and_modules(SOCKET s, HANDLE ev) {
     FAILS(DuplicateHandle((HANDLE)0x1234, ev, GetCurrentProcess(), &h, 0, FALSE, 0), FALSE, ERROR_INVALID_HANDLE);
     FAILS(DuplicateHandle(GetCurrentProcess(), (HANDLE)0x7ffffff0, GetCurrentProcess(), &h, 0, FALSE, 0), FALSE, ERROR_INVALID_HANDLE);
     FAILS(DuplicateHandle(GetCurrentProcess(), ev, GetCurrentProcess(), &h, 0, FALSE, 0x80), FALSE, ERROR_INVALID_PARAMETER);
-    FAILS(DuplicateHandle(GetCurrentProcess(), (HANDLE)s, GetCurrentProcess(), &h, 0, FALSE, DUPLICATE_SAME_ACCESS), FALSE, ERROR_NOT_SUPPORTED);
+    RETURNS(DuplicateHandle(GetCurrentProcess(), (HANDLE)s, GetCurrentProcess(), &h, 0, FALSE, DUPLICATE_SAME_ACCESS), TRUE);
+    FAILS(closesocket((SOCKET)h), SOCKET_ERROR, WSAENOTSOCK); /* not a socket to Winsock */
+    RETURNS(CloseHandle(h), TRUE); /* the socket stays open (s still names it) */
+    h = (HANDLE)(UINT_PTR)1;
+    FAILS(DuplicateHandle(GetCurrentProcess(), (HANDLE)0x7ffffff0, GetCurrentProcess(), &h, 0, FALSE, DUPLICATE_SAME_ACCESS), FALSE, ERROR_INVALID_HANDLE);
     CHECK(h == (HANDLE)(UINT_PTR)1); /* untouched */
     RETURNS(DuplicateHandle(GetCurrentProcess(), ev, GetCurrentProcess(), NULL, 0, FALSE, 0), TRUE);
     WSAPROTOCOL_INFOA pia;
