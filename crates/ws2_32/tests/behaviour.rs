@@ -21,7 +21,8 @@ fn routines_only_in_alertable_waits() {
 
 /// `WSA_IO_INCOMPLETE` from `WSAGetOverlappedResult(fWait=FALSE)`;
 /// `HasOverlappedIoCompleted` on `Internal` sees a completion with no wait call;
-/// `fWait=TRUE` blocks; a pending record cannot be reused; `CancelIoEx`.
+/// `fWait=TRUE` blocks; a pending record reused takes a second request, as on
+/// Windows; `CancelIoEx`.
 #[test]
 fn io_incomplete_and_internal() {
     common::run_c_test("io_incomplete");
