@@ -876,32 +876,114 @@ pub unsafe extern "C" fn recvfrom(
     })
 }
 
-/// Reads a Windows `fd_set`'s sockets.
+/// Reads a Windows `fd_set`'s sockets: all `fd_count` of them, which may be more than
+/// `FD_SETSIZE` (the array really is that long: Windows' `fd_set` is a count and an
+/// array, and programs allocate larger ones). Only the count and those entries are
+/// touched, so a set at the end of its memory is fine.
 ///
 /// # Safety
-/// `set` must be null or point to a readable `fd_set`.
+/// `set` must be null or point to a readable `fd_set` count followed by that many sockets.
 unsafe fn set_members(set: *const fd_set) -> Result<Vec<SOCKET>, u32> {
     if set.is_null() {
         return Ok(Vec::new());
     }
-    handles::check_out(set.cast_mut())?;
-    // SAFETY: checked readable (and writable: select rewrites it).
-    let set = unsafe { &*set };
-    let n = (set.fd_count as usize).min(crate::types::FD_SETSIZE);
-    Ok(set.fd_array[..n].to_vec())
+    let head = std::mem::offset_of!(fd_set, fd_array);
+    // select rewrites the set: the count and the entries must be writable too.
+    handles::check_out_bytes(set.cast_mut().cast(), head)?;
+    // SAFETY: the count's bytes were just checked readable (and writable).
+    let n = unsafe { set.cast::<u32>().read_unaligned() } as usize;
+    let array = set.cast::<u8>().wrapping_add(head).cast::<SOCKET>();
+    let bytes = n
+        .checked_mul(size_of::<SOCKET>())
+        .ok_or(WsaError::WSAEFAULT.code())?;
+    handles::check_out_bytes(array.cast_mut().cast(), bytes)?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    // SAFETY: `n` sockets at `array` were just checked readable; they are copied out.
+    Ok(unsafe { std::slice::from_raw_parts(array, n) }.to_vec())
 }
+
+/// One of `select`'s output sets: where it is, how many entries it had on input (all
+/// it may hold), and the sockets reported in it. Sets passed twice (the same pointer
+/// as read and write set) share one output, as on Windows: a socket is listed once.
+struct SelectOut {
+    set: *mut fd_set,
+    cap: usize,
+    members: Vec<SOCKET>,
+}
+
+impl SelectOut {
+    /// Lists `h` unless it is there already (or the set is full); whether it was added.
+    fn add(&mut self, h: SOCKET) -> bool {
+        if self.members.contains(&h) || self.members.len() >= self.cap {
+            return false;
+        }
+        self.members.push(h);
+        true
+    }
+
+    /// Writes the reported sockets back.
+    ///
+    /// # Safety
+    /// `set` is a writable `fd_set` of at least `cap` entries (checked by
+    /// [`set_members`]).
+    unsafe fn write(&self) {
+        let head = std::mem::offset_of!(fd_set, fd_array);
+        let count = u32::try_from(self.members.len()).unwrap_or(0);
+        // SAFETY: the count is writable (the contract).
+        unsafe { self.set.cast::<u32>().write_unaligned(count) };
+        let array = self.set.cast::<u8>().wrapping_add(head).cast::<SOCKET>();
+        for (i, &h) in self.members.iter().enumerate() {
+            let slot = array.wrapping_add(i);
+            // SAFETY: `i < cap` entries are writable (the contract; `add` keeps to `cap`).
+            unsafe { slot.write_unaligned(h) };
+        }
+    }
+}
+
+/// What `select` reports for one socket from the kernel's readiness: (readable,
+/// writable, except), as Windows does.
+///
+/// A stream socket that is neither connected (nor was) nor listening (a fresh socket,
+/// or a connect under way or failed) is never readable, though Linux reports a fresh
+/// one hung up (and a failed one readable); a listener is readable with a connection
+/// waiting. Writable: connected (or a datagram socket) with room to send. Except: urgent
+/// data not read inline (with `SO_OOBINLINE` it is ordinary data: Linux still reports
+/// it as urgent), or a connect that failed.
+fn select_picks(rd: &Readiness, s: &Socket) -> (bool, bool, bool) {
+    let stream = s.is_stream();
+    let connected = !stream || s.peer_addr().is_ok();
+    let read = if !stream || s.was_connected() {
+        rd.read || rd.hangup || rd.error
+    } else {
+        rd.read && !rd.hangup && !rd.error
+    };
+    let write = rd.write && !rd.error && connected;
+    let except = (rd.priority && !oob_inline(s)) || (rd.error && !connected);
+    (read, write, except)
+}
+
+/// How long `select` sleeps between looks while a socket the kernel reports ready is
+/// not ready as Windows counts it (a fresh socket is "hung up" on Linux at all times).
+const SELECT_SLICE: Duration = Duration::from_millis(20);
 
 /// `int select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds, const
 /// struct timeval *timeout)` with the Windows `fd_set` (a count and an array of
-/// `SOCKET`s). Readable: data, a pending connection, end of stream or reset; writable:
-/// connected and room to send; except: a failed connect or urgent data. Returns how
-/// many (socket, set) pairs are ready; `nfds` is ignored, as on Windows.
+/// `SOCKET`s, the count may pass `FD_SETSIZE`). Readable: data, a pending connection,
+/// end of stream or reset; writable: connected and room to send; except: a failed
+/// connect or urgent data. Returns how many sockets were listed in the sets on return
+/// (a socket listed twice in a set, or in two sets that are one `fd_set`, counts once);
+/// `nfds` is ignored, as on Windows. A socket closed by another thread during the
+/// wait is reported readable when it is in the read set; otherwise the call fails with
+/// `WSAENOTSOCK` and the sets are emptied (as on Windows).
 ///
 /// Parameters: `nfds` (ignored), three Windows `fd_set`s (each may be NULL), the timeout (NULL: forever).
 /// Memory and lifetimes: the sets are rewritten to the ready sockets before return.
 ///
 /// # Safety
-/// Each set must be null or a valid `fd_set`; `timeout` null or a valid `timeval`.
+/// Each set must be null or a valid `fd_set` (its count and that many entries);
+/// `timeout` null or a valid `timeval`.
 #[unsafe(export_name = "ws2_select")]
 pub unsafe extern "C" fn select(
     _nfds: i32,
@@ -928,20 +1010,12 @@ pub unsafe extern "C" fn select(
             .iter()
             .map(|&h| handles::socket(h))
             .collect::<Result<_, _>>()?;
-        let mut polls: Vec<PollEntry<'_>> = all
-            .iter()
-            .zip(&entries)
-            .map(|(h, e)| PollEntry {
-                socket: &e.sock,
-                interest: Readiness {
-                    read: r.contains(h),
-                    write: w.contains(h) || x.contains(h),
-                    priority: x.contains(h),
-                    ..Readiness::default()
-                },
-                ready: Readiness::default(),
-            })
-            .collect();
+        let interest = |h: &SOCKET| Readiness {
+            read: r.contains(h),
+            write: w.contains(h) || x.contains(h),
+            priority: x.contains(h),
+            ..Readiness::default()
+        };
         let t = if timeout.is_null() {
             None
         } else {
@@ -954,36 +1028,132 @@ pub unsafe extern "C" fn select(
                 .saturating_add(tv.tv_usec.max(0));
             Some(Duration::from_micros(us.unsigned_abs()))
         };
-        overlapped::poll(&mut polls, t).map_err(err)?;
-        let mut count = 0;
-        let mut fill =
-            |set: *mut fd_set, members: &[SOCKET], pick: &dyn Fn(&Readiness, &Socket) -> bool| {
-                if set.is_null() {
-                    return;
-                }
-                let ready: Vec<SOCKET> = members
-                    .iter()
-                    .filter(|h| {
-                        let i = all.binary_search(h).unwrap_or(0);
-                        pick(&polls[i].ready, polls[i].socket)
-                    })
-                    .copied()
-                    .collect();
-                // SAFETY: `set` is a valid, writable fd_set (the contract); `ready` holds at
-                // most FD_SETSIZE members (a subset of what it held).
-                let set = unsafe { &mut *set };
-                set.fd_count = u32::try_from(ready.len()).unwrap_or(0);
-                set.fd_array[..ready.len()].copy_from_slice(&ready);
-                count += ready.len();
+        let deadline = t.map(|t| std::time::Instant::now() + t);
+        // The kernel's readiness of the sockets at `pick`, waiting up to `wait`.
+        let look = |pick: &[bool], wait: Option<Duration>| -> Result<Vec<Readiness>, u32> {
+            let mut polls: Vec<PollEntry<'_>> = all
+                .iter()
+                .zip(&entries)
+                .zip(pick)
+                .filter(|(_, p)| **p)
+                .map(|((h, e), _)| PollEntry {
+                    socket: &e.sock,
+                    interest: interest(h),
+                    ready: Readiness::default(),
+                })
+                .collect();
+            overlapped::poll(&mut polls, wait).map_err(err)?;
+            let mut found = polls.into_iter().map(|p| p.ready);
+            Ok(pick
+                .iter()
+                .map(|p| {
+                    if *p {
+                        found.next().unwrap_or_default()
+                    } else {
+                        Readiness::default()
+                    }
+                })
+                .collect())
+        };
+        // Sockets the kernel reports ready that select does not count: left out of the
+        // wait (they would end it at once), looked at again after each slice.
+        let mut quiet = vec![false; all.len()];
+        let (ready, closed) = loop {
+            let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+            let waiting: Vec<bool> = quiet.iter().map(|q| !q).collect();
+            let wait = if quiet.contains(&true) {
+                Some(left.map_or(SELECT_SLICE, |l| l.min(SELECT_SLICE)))
+            } else {
+                left
             };
-        let connected = |s: &Socket| s.peer_addr().is_ok();
-        fill(readfds, &r, &|rd, _| rd.read || rd.hangup || rd.error);
-        fill(writefds, &w, &|rd, s| {
-            rd.write && !rd.error && (connected(s) || !s.is_stream())
-        });
-        fill(exceptfds, &x, &|rd, s| {
-            rd.priority || (rd.error && !connected(s))
-        });
+            let mut ready = look(&waiting, wait)?;
+            if quiet.contains(&true) {
+                ready = look(&vec![true; all.len()], Some(Duration::ZERO))?;
+            }
+            // Closed by another thread while we waited (closesocket shuts the
+            // connection down, which ends the wait).
+            let closed: Vec<bool> = all
+                .iter()
+                .zip(&entries)
+                .map(|(&h, e)| !handles::socket(h).is_ok_and(|now| Arc::ptr_eq(&now, e)))
+                .collect();
+            let picks: Vec<(bool, bool, bool)> = ready
+                .iter()
+                .zip(&entries)
+                .map(|(rd, e)| select_picks(rd, &e.sock))
+                .collect();
+            let mut any = false;
+            for (i, h) in all.iter().enumerate() {
+                let (rd, wr, ex) = picks[i];
+                let counted =
+                    (rd && r.contains(h)) || (wr && w.contains(h)) || (ex && x.contains(h));
+                any |= counted || closed[i];
+                let seen = ready[i];
+                let kernel = seen.read
+                    || seen.write
+                    || seen.priority
+                    || seen.error
+                    || seen.hangup
+                    || seen.read_closed;
+                quiet[i] = kernel && !counted;
+            }
+            if any || left == Some(Duration::ZERO) || !quiet.contains(&true) {
+                break (picks, closed);
+            }
+        };
+        let mut outs: Vec<SelectOut> = Vec::new();
+        let mut slot = |set: *mut fd_set, members: &[SOCKET]| -> Option<usize> {
+            if set.is_null() {
+                return None;
+            }
+            if let Some(i) = outs.iter().position(|o| o.set == set) {
+                return Some(i);
+            }
+            outs.push(SelectOut {
+                set,
+                cap: members.len(),
+                members: Vec::new(),
+            });
+            Some(outs.len() - 1)
+        };
+        let (ro, wo, xo) = (slot(readfds, &r), slot(writefds, &w), slot(exceptfds, &x));
+        let index = |h: &SOCKET| all.binary_search(h).unwrap_or(0);
+        if closed.iter().zip(&all).any(|(&c, h)| c && !r.contains(h)) {
+            // A socket closed during the wait that only the write or except set names.
+            for o in &outs {
+                // SAFETY: each set was checked writable for its entries by set_members.
+                unsafe {
+                    SelectOut {
+                        members: Vec::new(),
+                        ..*o
+                    }
+                    .write()
+                };
+            }
+            return Err(err(WsaError::WSAENOTSOCK));
+        }
+        let mut count = 0;
+        let passes: [(Option<usize>, &[SOCKET], usize); 3] =
+            [(ro, &r, 0), (wo, &w, 1), (xo, &x, 2)];
+        for (out, members, which) in passes {
+            let Some(out) = out else { continue };
+            for h in members {
+                let i = index(h);
+                let (rd, wr, ex) = ready[i];
+                let yes = match which {
+                    0 => rd || closed[i],
+                    1 => wr && !closed[i],
+                    _ => ex && !closed[i],
+                };
+                if yes && outs[out].add(*h) {
+                    count += 1;
+                }
+            }
+        }
+        for o in &outs {
+            // SAFETY: each set was checked writable for its `cap` entries by set_members.
+            unsafe { o.write() };
+        }
         Ok(clamp(count))
     })
 }

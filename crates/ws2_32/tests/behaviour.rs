@@ -357,3 +357,12 @@ fn overlapped_reuse() {
 fn duplicate_handle() {
     common::run_c_test("duplicate_handle");
 }
+
+/// `select` as Windows does it: a fresh socket is in no set; a socket is reported once
+/// per set (listed twice, or read and write set one `fd_set`); sets past `FD_SETSIZE`
+/// and sets at the end of their memory; `SO_OOBINLINE` data is not an exception; a
+/// socket closed during the wait is readable, or `WSAENOTSOCK` from the except set.
+#[test]
+fn select_sets() {
+    common::run_c_test("select_sets");
+}
