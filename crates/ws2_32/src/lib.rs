@@ -50,6 +50,7 @@ pub mod modules;
 pub mod netdb;
 pub mod process;
 pub mod protocols;
+pub mod select;
 mod sendtail;
 pub mod sockets;
 pub mod sockopt;
