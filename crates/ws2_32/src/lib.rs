@@ -51,7 +51,6 @@ pub mod netdb;
 pub mod process;
 pub mod protocols;
 pub mod select;
-mod sendtail;
 pub mod sockets;
 pub mod sockopt;
 pub mod startup;
