@@ -518,6 +518,24 @@ fn on_ready(entry: &Arc<SockEntry>, generation: u64, ready: Option<Readiness>) {
     }
 }
 
+/// Whether a connected stream socket that polled readable with nothing queued is at the
+/// end of its stream (the peer's FIN), rather than had its data taken by a `recv` on
+/// another thread between the readiness and this look: a non-blocking peek reads 0 only
+/// at the end of the stream.
+fn at_end_of_stream(entry: &SockEntry) -> bool {
+    if !entry.sock.is_nonblocking() {
+        // (WSAEventSelect makes the socket non-blocking; a peek must never block here.)
+        return true;
+    }
+    let mut b = [0u8; 1];
+    matches!(
+        entry
+            .sock
+            .recv_with_flags(&mut b, overlapped::ops::flags::MSG_PEEK),
+        Ok(0)
+    )
+}
+
 fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32 {
     let mut events = 0;
     let connected = entry.sock.peer_addr().is_ok();
@@ -541,7 +559,7 @@ fn network_events(entry: &SockEntry, sel: &mut EventSelect, r: Readiness) -> i32
             );
             if queued {
                 events |= c::FD_READ;
-            } else if connected || r.hangup || r.error {
+            } else if r.hangup || r.error || (connected && at_end_of_stream(entry)) {
                 events |= c::FD_CLOSE;
                 if r.error {
                     sel.errors[bit_index(c::FD_CLOSE)] = WsaError::WSAECONNABORTED.code() as i32;
