@@ -35,6 +35,8 @@ pub(crate) struct SockEntry {
     /// taken: a duplicate is another handle to the same socket (Windows' handles to one
     /// kernel object), and only the last `closesocket` closes it.
     pub(crate) handles: std::sync::atomic::AtomicUsize,
+    /// What a non-blocking `send` left to go in the background (`sendtail.rs`).
+    pub(crate) send_tail: crate::sendtail::SendTail,
 }
 
 /// What a handle names.

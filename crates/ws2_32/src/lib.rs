@@ -51,6 +51,7 @@ pub mod netdb;
 pub mod process;
 pub mod protocols;
 pub mod select;
+mod sendtail;
 pub mod sockets;
 pub mod sockopt;
 pub mod startup;

@@ -30,6 +30,7 @@ pub(crate) fn register(sock: Socket, overlapped: bool) -> Result<SOCKET, u32> {
         exclusive: AtomicBool::new(false),
         iocp: Default::default(),
         handles: std::sync::atomic::AtomicUsize::new(1),
+        send_tail: Default::default(),
     };
     handles::insert(Object::Socket(Arc::new(entry)))
 }
@@ -582,6 +583,14 @@ pub(crate) fn release(entry: Arc<SockEntry>) {
         // Another handle (a duplicate) still names the socket: it stays open.
         return;
     }
+    // A non-blocking send's tail still going: closed gracefully once it has gone.
+    let Some(entry) = entry
+        .send_tail
+        .defer_close(Arc::clone(&entry))
+        .map(|_| entry)
+    else {
+        return;
+    };
     match Arc::try_unwrap(entry) {
         // Nobody else uses it: a real close (linger and RST semantics preserved).
         Ok(entry) => drop(entry),
@@ -609,7 +618,10 @@ pub unsafe extern "C" fn shutdown(s: SOCKET, how: i32) -> i32 {
             c::SD_BOTH => Shutdown::Both,
             _ => return Err(err(WsaError::WSAEINVAL)),
         };
-        e.sock.shutdown(how).map_err(err)?;
+        // After a non-blocking send's tail, not before it (a FIN would cut the stream).
+        if !e.send_tail.defer_shutdown(&e, how) {
+            e.sock.shutdown(how).map_err(err)?;
+        }
         Ok(0)
     })
 }
@@ -749,7 +761,7 @@ pub unsafe extern "C" fn send(s: SOCKET, buf: *const u8, len: i32, flags: i32) -
             // SAFETY: `buf` is non-null with `len` readable bytes (the contract).
             unsafe { std::slice::from_raw_parts(buf, n) }
         };
-        match e.sock.send_with_flags(data, flags.cast_unsigned()) {
+        match crate::sendtail::send(&e, data, flags.cast_unsigned()) {
             Ok(n) => Ok(clamp(n)),
             Err(WsaError::WSAEWOULDBLOCK) => {
                 // WSAEventSelect: FD_WRITE is reported again once there is room.

@@ -366,3 +366,11 @@ fn duplicate_handle() {
 fn select_sets() {
     common::run_c_test("select_sets");
 }
+
+/// A non-blocking stream `send` takes all of its data once any fits (the rest leaves in
+/// the background, in order); the next send meanwhile is `WSAEWOULDBLOCK`; `shutdown`
+/// and `closesocket` right after still deliver every byte before the end of stream.
+#[test]
+fn nonblocking_send_takes_all() {
+    common::run_c_test("nonblocking_send");
+}
