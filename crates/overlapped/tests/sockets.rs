@@ -288,3 +288,24 @@ fn closing_a_listener_releases_its_port() {
     let c = Socket::connect_to(addr).unwrap();
     assert_eq!(c.peer_addr().unwrap(), addr);
 }
+
+/// `Socket::try_clone` names the same kernel socket: what is sent to the original's
+/// address is read from the clone, and the clone outlives the original's close.
+#[test]
+fn a_clone_shares_the_socket_and_outlives_the_original() {
+    let a = Socket::udp_v4().unwrap();
+    a.bind(any_port("127.0.0.1")).unwrap();
+    let addr = a.local_addr().unwrap();
+    let b = a.try_clone().unwrap();
+    assert_eq!(b.local_addr().unwrap(), addr);
+    b.set_read_timeout(Some(LONG));
+    let peer = Socket::udp_v4().unwrap();
+    assert_eq!(peer.send_to(b"one", addr).unwrap(), 3);
+    let mut buf = [0u8; 8];
+    assert_eq!(b.recv(&mut buf).unwrap(), 3);
+    assert_eq!(&buf[..3], b"one");
+    a.close();
+    assert_eq!(peer.send_to(b"two", addr).unwrap(), 3);
+    assert_eq!(b.recv(&mut buf).unwrap(), 3);
+    assert_eq!(&buf[..3], b"two");
+}

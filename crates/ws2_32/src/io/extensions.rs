@@ -100,22 +100,8 @@ pub unsafe extern "C" fn AcceptEx(
         } else {
             op.post_with_thread_callback(&p.ov, p.callback(|_| {}))
         };
-        match res {
-            Ok(Status::Immediate(t)) => {
-                p.keep(true);
-                // SAFETY: a null or valid count pointer (the contract).
-                unsafe { write_count(received, t.bytes) };
-                Ok(TRUE)
-            }
-            Ok(Status::Pending) => {
-                p.keep(false);
-                Err(win32::ERROR_IO_PENDING)
-            }
-            Err(e) => {
-                p.failed(Some(c::STATUS_PENDING));
-                Err(err(e))
-            }
-        }
+        // SAFETY: `received` is null or a valid count pointer (the contract).
+        unsafe { finish_ex(&p, res, received, Some(c::STATUS_PENDING)) }
     })
 }
 
@@ -232,22 +218,8 @@ pub unsafe extern "C" fn ConnectEx(
         } else {
             Connect::new(&e.sock, to).post_with_thread_callback(&p.ov, p.callback(|_| {}))
         };
-        match res {
-            Ok(Status::Immediate(t)) => {
-                p.keep(true);
-                // SAFETY: a null or valid count pointer (the contract).
-                unsafe { write_count(sent, t.bytes) };
-                Ok(TRUE)
-            }
-            Ok(Status::Pending) => {
-                p.keep(false);
-                Err(win32::ERROR_IO_PENDING)
-            }
-            Err(e) => {
-                p.failed(Some(c::STATUS_PENDING));
-                Err(err(e))
-            }
-        }
+        // SAFETY: `sent` is null or a valid count pointer (the contract).
+        unsafe { finish_ex(&p, res, sent, Some(c::STATUS_PENDING)) }
     })
 }
 
@@ -326,23 +298,11 @@ pub unsafe extern "C" fn DisconnectEx(
             status: NtStatus::SUCCESS,
             bytes: 0,
         };
-        match later
+        let res = later
             .on(&e.sock)
-            .post_with_thread_callback(&p.ov, p.callback(|_| {}))
-        {
-            Ok(Status::Immediate(_)) => {
-                p.keep(true);
-                Ok(TRUE)
-            }
-            Ok(Status::Pending) => {
-                p.keep(false);
-                Err(win32::ERROR_IO_PENDING)
-            }
-            Err(e) => {
-                p.failed(None);
-                Err(err(e))
-            }
-        }
+            .post_with_thread_callback(&p.ov, p.callback(|_| {}));
+        // SAFETY: no count pointer.
+        unsafe { finish_ex(&p, res, std::ptr::null_mut(), None) }
     })
 }
 
@@ -571,5 +531,36 @@ pub(super) fn bind_if_unbound(sock: &overlapped::Socket) {
     {
         // A failure leaves it unbound; the send then reports what Linux says.
         let _ = sock.bind(SocketAddr::new(a.ip(), 0));
+    }
+}
+
+/// The `BOOL` convention of the extension functions (`AcceptEx`, `ConnectEx`,
+/// `DisconnectEx`): TRUE with the count written when the post completed at once, else
+/// FALSE with `ERROR_IO_PENDING` or the error; on an immediate failure `Internal`
+/// becomes `internal_on_failure` (the value it had when `None`).
+///
+/// # Safety
+/// `count` must be null or a valid `DWORD` pointer.
+unsafe fn finish_ex(
+    p: &Prepared,
+    r: Result<Status, WsaError>,
+    count: *mut DWORD,
+    internal_on_failure: Option<usize>,
+) -> Result<BOOL, u32> {
+    match r {
+        Ok(Status::Immediate(t)) => {
+            p.keep(true);
+            // SAFETY: a null or valid count pointer (the contract).
+            unsafe { write_count(count, t.bytes) };
+            Ok(TRUE)
+        }
+        Ok(Status::Pending) => {
+            p.keep(false);
+            Err(win32::ERROR_IO_PENDING)
+        }
+        Err(e) => {
+            p.failed(internal_on_failure);
+            Err(err(e))
+        }
     }
 }
